@@ -1,0 +1,77 @@
+//! Rules that look at more than one token: names that are empty or repeated, and `msg`
+//! templates checked against the predicate's fields.
+
+use std::collections::HashSet;
+
+use crate::ast::{Kind, Name, Predicate};
+use crate::message::{self, Piece};
+use crate::parse::Errors;
+
+/// A predicate whose names and messages have been checked, with each `msg` resolved.
+pub(crate) struct Valid {
+    pub(crate) predicate: Predicate,
+    /// The resolved `msg` of each node, in the order `expand` visits nodes (pre-order).
+    pub(crate) messages: Vec<Option<Vec<Piece>>>,
+}
+
+pub(crate) fn validate(predicate: Predicate, errors: &mut Errors) -> Valid {
+    let mut messages = Vec::new();
+    check(&predicate, errors, &mut messages);
+    Valid {
+        predicate,
+        messages,
+    }
+}
+
+fn check(predicate: &Predicate, errors: &mut Errors, messages: &mut Vec<Option<Vec<Piece>>>) {
+    messages.push(predicate.msg.as_ref().and_then(|lit| {
+        let fields = message::fields(&predicate.kind);
+        match message::render(&lit.value(), &fields) {
+            Ok(pieces) => Some(pieces),
+            Err(error) => {
+                errors.push(error.to_syn(lit, &predicate.kind.name(), &fields));
+                None
+            }
+        }
+    }));
+    match &predicate.kind {
+        Kind::IsUser(name) => check_name(name, "user", errors),
+        Kind::InGroup(name) => check_name(name, "group", errors),
+        Kind::HasPermission(name) => check_name(name, "permission", errors),
+        Kind::InAllGroups(names) | Kind::InAnyGroup(names) => check_list(names, "group", errors),
+        Kind::HasAllPermissions(names) | Kind::HasAnyPermission(names) => {
+            check_list(names, "permission", errors)
+        }
+        Kind::Any(children) | Kind::All(children) => children
+            .iter()
+            .for_each(|child| check(child, errors, messages)),
+        Kind::Not(child) => check(child, errors, messages),
+        Kind::NotAnonymous | Kind::IsAnonymous | Kind::Custom(_) => {}
+    }
+}
+
+fn check_name(name: &Name, noun: &str, errors: &mut Errors) {
+    if name.value.is_empty() {
+        errors.at(name.lit.span(), format!("the {noun} name is empty"));
+    } else if name.value.trim().is_empty() {
+        errors.at(name.lit.span(), format!("the {noun} name is blank"));
+    } else if name.value.trim() != name.value {
+        errors.at(
+            name.lit.span(),
+            format!("the {noun} name has leading or trailing whitespace"),
+        );
+    }
+}
+
+fn check_list(names: &[Name], noun: &str, errors: &mut Errors) {
+    let mut seen = HashSet::new();
+    for name in names {
+        check_name(name, noun, errors);
+        if !seen.insert(name.value.as_str()) {
+            errors.at(
+                name.lit.span(),
+                format!("the {noun} {:?} is listed twice", name.value),
+            );
+        }
+    }
+}

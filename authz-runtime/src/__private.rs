@@ -1,0 +1,94 @@
+//! What the macros' expansions call. Not a public API: names and signatures change freely.
+
+pub use axum::extract::FromRequestParts;
+pub use axum::http::request::Parts;
+pub use axum::response::Response;
+
+pub use crate::guard::GuardSite;
+pub use crate::{Context, Denial, Error, Predicate, Verdict};
+
+/// A piece of an `any` message: text, or the messages of the unmet children.
+#[derive(Debug, Clone, Copy)]
+pub enum MessagePiece {
+    /// Literal text.
+    Text(&'static str),
+    /// `{failed_predicates}`.
+    FailedPredicates,
+}
+
+/// The guard of a handler.
+pub async fn guard<P: Predicate>(
+    parts: &mut Parts,
+    predicate: &P,
+    site: &GuardSite<'static>,
+) -> Result<(), Response> {
+    crate::guard::check(parts, predicate, site).await
+}
+
+/// Checks, spanned on the user's call, that a custom predicate's value is a predicate.
+#[inline(always)]
+pub fn custom<P: Predicate>(predicate: P) -> P {
+    predicate
+}
+
+/// `not_anonymous()`.
+#[inline]
+pub async fn is_authenticated(ctx: &Context<'_>) -> Result<bool, Error> {
+    Ok(ctx.user().await?.is_some())
+}
+
+/// `is_user(name)`.
+#[inline]
+pub async fn is_user(ctx: &Context<'_>, name: &str) -> Result<bool, Error> {
+    Ok(ctx.user().await? == Some(name))
+}
+
+/// `in_group(name)`.
+#[inline]
+pub async fn in_group(ctx: &Context<'_>, name: &str) -> Result<bool, Error> {
+    Ok(ctx.grants().await?.in_group(name))
+}
+
+/// `has_permission(name)`.
+#[inline]
+pub async fn has_permission(ctx: &Context<'_>, name: &str) -> Result<bool, Error> {
+    Ok(ctx.grants().await?.has_permission(name))
+}
+
+/// An unmet built-in, its message and text known while compiling.
+#[cold]
+pub fn unmet(message: &'static str, decided_by: &'static str) -> Verdict {
+    Verdict::Unmet(Denial::fixed(message, decided_by))
+}
+
+/// An unmet `any`: its message names the failed children's messages, joined with `", "`.
+#[cold]
+pub fn unmet_any(pieces: &[MessagePiece], failed: &[Denial], decided_by: &'static str) -> Verdict {
+    let mut message = String::new();
+    for piece in pieces {
+        match piece {
+            MessagePiece::Text(text) => message.push_str(text),
+            MessagePiece::FailedPredicates => {
+                for (index, denial) in failed.iter().enumerate() {
+                    if index > 0 {
+                        message.push_str(", ");
+                    }
+                    message.push_str(denial.message());
+                }
+            }
+        }
+    }
+    Verdict::Unmet(Denial::new(message).with_decided_by(decided_by))
+}
+
+/// A custom predicate's denial, credited to its call as written.
+#[cold]
+pub fn decided(denial: Denial, text: &'static str) -> Denial {
+    denial.with_decided_by(text)
+}
+
+/// A denial restated with the `msg` of an enclosing predicate.
+#[cold]
+pub fn restate(denial: Denial, message: &'static str) -> Denial {
+    denial.with_message(message)
+}

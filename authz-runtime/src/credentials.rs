@@ -1,0 +1,186 @@
+//! A request's credentials: who the user is, and the groups and permissions the store grants,
+//! each found at most once per request and only when a predicate asks.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock};
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+use axum::response::Response;
+use tokio::sync::OnceCell;
+
+use crate::authenticator::DynAuthenticator;
+use crate::store::DynStore;
+use crate::{Error, denial};
+
+/// The groups of a user and the permissions those groups grant, as one store lookup returns
+/// them. Permissions come only through groups.
+///
+/// ```
+/// use authz_runtime::Grants;
+///
+/// let grants = Grants::new(["admins", "developers"], ["edit-site", "commit"]);
+/// assert!(grants.in_group("admins"));
+/// assert!(grants.has_permission("commit"));
+/// assert!(!grants.has_permission("see-site"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    groups: foldhash::HashSet<Box<str>>,
+    permissions: foldhash::HashSet<Box<str>>,
+}
+
+impl Grants {
+    /// Grants of these groups and permissions.
+    pub fn new<G, P>(groups: G, permissions: P) -> Self
+    where
+        G: IntoIterator,
+        G::Item: Into<Box<str>>,
+        P: IntoIterator,
+        P::Item: Into<Box<str>>,
+    {
+        Self {
+            groups: groups.into_iter().map(Into::into).collect(),
+            permissions: permissions.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// Whether the user belongs to `group`.
+    pub fn in_group(&self, group: &str) -> bool {
+        self.groups.contains(group)
+    }
+
+    /// Whether one of the user's groups grants `permission`.
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.permissions.contains(permission)
+    }
+
+    /// The user's groups, in no particular order.
+    pub fn groups(&self) -> impl Iterator<Item = &str> {
+        self.groups.iter().map(|group| &**group)
+    }
+
+    /// The user's permissions, in no particular order.
+    pub fn permissions(&self) -> impl Iterator<Item = &str> {
+        self.permissions.iter().map(|permission| &**permission)
+    }
+}
+
+/// What every request shares: set up once by [`AuthzLayer`](crate::AuthzLayer).
+pub(crate) struct Shared {
+    pub(crate) authenticator: Box<dyn DynAuthenticator>,
+    pub(crate) store: Box<dyn DynStore>,
+}
+
+/// One request's credentials, placed in its extensions by the layer and filled in lazily by
+/// the guards: identity-only predicates never reach the store.
+#[derive(Clone)]
+pub(crate) struct RequestCredentials(Arc<Lazy>);
+
+struct Lazy {
+    shared: Arc<Shared>,
+    user: OnceCell<Option<Arc<str>>>,
+    grants: OnceCell<Arc<Grants>>,
+}
+
+static NO_GRANTS: LazyLock<Arc<Grants>> = LazyLock::new(Default::default);
+
+impl RequestCredentials {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Self(Arc::new(Lazy {
+            shared,
+            user: OnceCell::new(),
+            grants: OnceCell::new(),
+        }))
+    }
+
+    pub(crate) fn from_parts(parts: &Parts) -> Result<Self, Error> {
+        parts.extensions.get::<Self>().cloned().ok_or_else(|| {
+            Error::configuration(
+                "a guarded handler was called without `AuthzLayer`: add \
+                 `.layer(AuthzLayer::new(authenticator, store))` to the router",
+            )
+        })
+    }
+
+    /// The authenticated user, asking the authenticator the first time.
+    pub(crate) async fn user(&self, parts: &Parts) -> Result<Option<&str>, Error> {
+        let user = self
+            .0
+            .user
+            .get_or_try_init(|| async {
+                let user = self.0.shared.authenticator.authenticate(parts).await?;
+                Ok::<_, Error>(user.map(Arc::from))
+            })
+            .await?;
+        Ok(user.as_deref())
+    }
+
+    /// The user's grants, loading them from the store the first time; none when anonymous or
+    /// unknown to the store.
+    pub(crate) async fn grants(&self, parts: &Parts) -> Result<&Grants, Error> {
+        if let Some(grants) = self.0.grants.get() {
+            return Ok(grants);
+        }
+        let Some(user) = self.user(parts).await? else {
+            return Ok(&NO_GRANTS);
+        };
+        let grants = self
+            .0
+            .grants
+            .get_or_try_init(|| async {
+                let grants = self.0.shared.store.load(user).await?;
+                Ok::<_, Error>(grants.unwrap_or_else(|| NO_GRANTS.clone()))
+            })
+            .await?;
+        Ok(grants)
+    }
+}
+
+/// The signed-in user's name, for handlers: `Identity(Some("rms"))`, or `None` for an
+/// anonymous visitor. It asks the same authenticator as the guards, once per request.
+///
+/// ```
+/// use authz_runtime::Identity;
+///
+/// async fn home(Identity(user): Identity) -> String {
+///     match user {
+///         Some(user) => format!("Welcome to the admin side, {user}"),
+///         None => "Welcome, stranger".to_owned(),
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity(pub Option<Arc<str>>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Identity {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let found = async {
+            let credentials = RequestCredentials::from_parts(parts)?;
+            let user = credentials.user(parts).await?;
+            Ok::<_, Error>(user.map(Arc::from))
+        };
+        match found.await {
+            Ok(user) => Ok(Identity(user)),
+            Err(error) => Err(denial::unavailable(parts, &error, "Identity extractor")),
+        }
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Identity {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let identity = <Identity as FromRequestParts<S>>::from_request_parts(parts, state).await?;
+        Ok(identity.0.is_some().then_some(identity))
+    }
+}
+
+/// A boxed future, for the object-safe sides of the authenticator and store traits.
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

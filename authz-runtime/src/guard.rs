@@ -1,0 +1,51 @@
+//! The check that every guard runs: find the request's credentials, evaluate, answer.
+
+use axum::http::request::Parts;
+use axum::response::Response;
+
+use crate::credentials::RequestCredentials;
+use crate::{Context, Predicate, Verdict, denial};
+
+/// Where a guard comes from, for logs: the handler, which attribute, and the rule as written.
+#[derive(Debug, Clone, Copy)]
+pub struct GuardSite<'a> {
+    /// The handler's path, e.g. `blog::remove_post`, or a name for a router-level guard.
+    pub handler: &'a str,
+    /// `require`, `allow_only`, or `layer`.
+    pub attribute: &'a str,
+    /// The predicate as written.
+    pub rule: &'a str,
+    /// The source file of the attribute.
+    pub file: &'a str,
+    /// The line of the handler's name.
+    pub line: u32,
+}
+
+/// Decides one request: `Ok(())` lets it through; otherwise the response to send instead.
+/// Errors, including a missing [`AuthzLayer`](crate::AuthzLayer), refuse the request.
+pub(crate) async fn check<P>(
+    parts: &mut Parts,
+    predicate: &P,
+    site: &GuardSite<'_>,
+) -> Result<(), Response>
+where
+    P: Predicate + ?Sized,
+{
+    let credentials = match RequestCredentials::from_parts(parts) {
+        Ok(credentials) => credentials,
+        Err(error) => return Err(denial::unavailable(parts, &error, site.handler)),
+    };
+    let verdict = predicate
+        .evaluate(&mut Context::new(parts, &credentials))
+        .await;
+    let denial = match verdict {
+        Ok(Verdict::Met) => return Ok(()),
+        Ok(Verdict::Unmet(denial)) => denial,
+        Err(error) => return Err(denial::unavailable(parts, &error, site.handler)),
+    };
+    // A custom predicate may have decided without asking who the user is; 401 or 403 needs it.
+    match credentials.user(parts).await {
+        Ok(user) => Err(denial::deny(parts, user, &denial, site)),
+        Err(error) => Err(denial::unavailable(parts, &error, site.handler)),
+    }
+}

@@ -1,0 +1,123 @@
+//! Declarative access control for [axum]: say *who may enter* as a predicate on a handler or a
+//! whole module; the macros check the predicate while your crate compiles and turn it into a
+//! guard that runs before every other extractor; this runtime decides each request from the
+//! user's identity and the groups and permissions a store grants them.
+//!
+//! The model is repoze.what as TurboGears 2 uses it, with its predicates, their semantics and
+//! their messages, byte for byte.
+//!
+//! ```
+//! use authz_runtime::{AuthzLayer, Context, Error, MemoryStore, Predicate, Verdict};
+//! use authz_runtime::{allow_only, require};
+//! use authz_runtime::testing::TestAuthenticator;
+//! use axum::{Router, extract::Path, routing::{delete, get}};
+//!
+//! #[require(
+//!     any(is_user("root"), has_permission("manage")),
+//!     msg = "Only administrators can remove blog posts"
+//! )]
+//! async fn remove_post(Path(id): Path<i64>) -> String {
+//!     format!("post {id} removed")
+//! }
+//!
+//! #[allow_only(in_group("admin"))]
+//! mod admin {
+//!     pub async fn home() -> &'static str {
+//!         "Welcome to the admin side"
+//!     }
+//! }
+//!
+//! /// A custom predicate: the seed's `is_month`.
+//! struct IsMonth(u32);
+//! fn is_month(month: u32) -> IsMonth { IsMonth(month) }
+//!
+//! impl Predicate for IsMonth {
+//!     async fn evaluate(&self, _ctx: &mut Context<'_>) -> Result<Verdict, Error> {
+//!         let now = 4; // read a clock here
+//!         Ok(Verdict::met_if(now == self.0, format!("The current month must be {}", self.0)))
+//!     }
+//! }
+//!
+//! #[require(all(any(is_month(4), is_month(10)), has_permission("release")))]
+//! async fn release() -> &'static str {
+//!     "released"
+//! }
+//!
+//! let store = MemoryStore::builder()
+//!     .group("admin", ["rms"])
+//!     .permission("manage", ["admin"])
+//!     .permission("release", ["admin"])
+//!     .build();
+//! let app: Router = Router::new()
+//!     .route("/posts/{id}", delete(remove_post))
+//!     .route("/admin", get(admin::home))
+//!     .route("/release", get(release))
+//!     .layer(AuthzLayer::new(TestAuthenticator::default(), store));
+//! ```
+//!
+//! # The predicate language
+//!
+//! | predicate | met when | default message |
+//! |---|---|---|
+//! | `not_anonymous()` | a user is authenticated | `The current user must have been authenticated` |
+//! | `is_anonymous()` | no user is authenticated | `The current user must be anonymous` |
+//! | `is_user("u")` | the user is `u` | `The current user must be "u"` |
+//! | `in_group("g")` | `g` is among the user's groups | `The current user must belong to the group "g"` |
+//! | `in_all_groups("g", …)` | every group is | the first missing group's message |
+//! | `in_any_group("g", …)` | some group is | `The member must belong to at least one of the following groups: g, …` |
+//! | `has_permission("p")` | a group grants `p` | `The user must have the "p" permission` |
+//! | `has_all_permissions("p", …)` | every permission is granted | the first missing permission's message |
+//! | `has_any_permission("p", …)` | some permission is granted | `The user must have at least one of the following permissions: p, …` |
+//! | `all(a, …)` | every child is met, in order, stopping at the first unmet | that child's message |
+//! | `any(a, …)` | some child is met, stopping at the first met | `At least one of the following predicates must be met: ` and the children's messages |
+//! | `not(a)` | the child is unmet | `The condition must not be met` |
+//! | `your_fn(args)` | your [`Predicate`] says so | your message |
+//!
+//! Every predicate, and the attribute itself, takes `msg = "…"`, which replaces the message.
+//! A message may name the predicate's own fields: `{user_name}`, `{group_name}`,
+//! `{permission_name}`, `{group_list}`, `{permission_list}`, and `{failed_predicates}` (the
+//! unmet children of an `any`); `{{` and `}}` are literal braces. Unlike repoze.what, a `msg` on
+//! `all` is honoured.
+//!
+//! # Denials and failures
+//!
+//! An unmet predicate answers **401** when nobody is signed in and **403** when the user is
+//! signed in but lacks the right, with the message as the body: plain text, or
+//! `{"status": 403, "detail": "…"}` for clients that accept JSON. If the authenticator, the
+//! store or a custom predicate fails, the request gets **503** and the cause is logged with
+//! `tracing` (target `authz`): an error never grants access. Each denial is logged at `info`
+//! with the handler, the rule, and the sub-predicate that decided.
+//!
+//! [axum]: https://docs.rs/axum
+
+extern crate self as authz_runtime;
+
+mod authenticator;
+mod context;
+mod credentials;
+mod denial;
+mod error;
+mod guard;
+mod layer;
+mod predicate;
+mod require_layer;
+mod store;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use authenticator::Authenticator;
+pub use context::Context;
+pub use credentials::{Grants, Identity};
+pub use error::{Error, ErrorKind};
+pub use guard::GuardSite;
+pub use layer::{AuthzLayer, AuthzService};
+pub use predicate::{Denial, Predicate, Verdict};
+pub use require_layer::{RequireFuture, RequireLayer, RequireService};
+pub use store::{CredentialsStore, MemoryStore, MemoryStoreBuilder};
+
+#[doc(inline)]
+pub use authz_macros::{allow_only, predicate, public, require};

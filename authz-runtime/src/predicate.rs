@@ -1,0 +1,142 @@
+//! The predicate trait, for custom predicates, and what a predicate decides.
+
+use std::borrow::Cow;
+use std::future::Future;
+
+use crate::{Context, Error};
+
+/// A condition on the request, such as the seed's "the current month must be July".
+///
+/// The built-in predicates and the combinators are compiled by the macros; implement this
+/// trait for your own, and call them inside an attribute like any built-in:
+/// `#[require(all(is_month(7), has_permission("travel")))]`. The attribute's arguments are
+/// ordinary Rust expressions, type-checked by rustc where you wrote them.
+///
+/// A predicate may be synchronous in all but name, or await anything: read the request's path
+/// parameters or headers through the [`Context`], query a database. An error it returns refuses
+/// the request with 503; it never grants.
+///
+/// ```
+/// use authz_runtime::{Context, Error, Predicate, Verdict};
+///
+/// /// Check that the current month is the specified one.
+/// pub struct IsMonth(pub u32);
+///
+/// pub fn is_month(month: u32) -> IsMonth {
+///     IsMonth(month)
+/// }
+///
+/// impl Predicate for IsMonth {
+///     async fn evaluate(&self, _ctx: &mut Context<'_>) -> Result<Verdict, Error> {
+///         let current = 7; // a real one reads a clock
+///         Ok(Verdict::met_if(
+///             current == self.0,
+///             format!("The current month must be {}", self.0),
+///         ))
+///     }
+/// }
+/// ```
+///
+/// Messages follow repoze.what's advice: describe the condition ("The current month must be
+/// 7"), not the failure, because they also go to logs.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an authz predicate",
+    label = "this must be a value of a type that implements `authz_runtime::Predicate`",
+    note = "custom predicates are calls returning a value whose type implements `authz_runtime::Predicate`"
+)]
+pub trait Predicate: Send + Sync {
+    /// Decides the request. Return [`Verdict::Met`] to let it through, [`Verdict::Unmet`] with
+    /// a message to deny it, or an error when the predicate cannot tell.
+    fn evaluate(
+        &self,
+        ctx: &mut Context<'_>,
+    ) -> impl Future<Output = Result<Verdict, Error>> + Send;
+
+    /// The predicate as written, for logs. Compiled predicates return their source text.
+    fn describe(&self) -> Cow<'static, str> {
+        Cow::Borrowed(std::any::type_name::<Self>())
+    }
+}
+
+/// What a predicate decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum Verdict {
+    /// The condition holds.
+    Met,
+    /// The condition does not hold, and why.
+    Unmet(Denial),
+}
+
+impl Verdict {
+    /// Unmet, with `message` describing the condition.
+    pub fn unmet(message: impl Into<Cow<'static, str>>) -> Self {
+        Verdict::Unmet(Denial::new(message))
+    }
+
+    /// Met when `met` holds, else unmet with `message`.
+    ///
+    /// ```
+    /// use authz_runtime::Verdict;
+    ///
+    /// assert_eq!(Verdict::met_if(true, "never shown"), Verdict::Met);
+    /// assert!(!Verdict::met_if(false, "The current month must be 7").is_met());
+    /// ```
+    pub fn met_if(met: bool, message: impl Into<Cow<'static, str>>) -> Self {
+        if met {
+            Verdict::Met
+        } else {
+            Verdict::unmet(message)
+        }
+    }
+
+    /// Whether the condition holds.
+    pub fn is_met(&self) -> bool {
+        matches!(self, Verdict::Met)
+    }
+}
+
+/// Why a predicate is unmet: the message shown to the user and logged, and which
+/// sub-predicate decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    message: Cow<'static, str>,
+    decided_by: Cow<'static, str>,
+}
+
+impl Denial {
+    /// A denial with `message`.
+    pub fn new(message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            message: message.into(),
+            decided_by: Cow::Borrowed(""),
+        }
+    }
+
+    /// The message: repoze.what's default for a built-in, or the predicate's `msg`.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The sub-predicate that decided, as written (`has_permission("manage")`).
+    pub fn decided_by(&self) -> &str {
+        &self.decided_by
+    }
+
+    pub(crate) fn with_decided_by(mut self, text: &'static str) -> Self {
+        self.decided_by = Cow::Borrowed(text);
+        self
+    }
+
+    pub(crate) fn with_message(mut self, message: &'static str) -> Self {
+        self.message = Cow::Borrowed(message);
+        self
+    }
+
+    pub(crate) fn fixed(message: &'static str, decided_by: &'static str) -> Self {
+        Self {
+            message: Cow::Borrowed(message),
+            decided_by: Cow::Borrowed(decided_by),
+        }
+    }
+}

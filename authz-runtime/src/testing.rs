@@ -1,0 +1,132 @@
+//! Helpers for test suites. Enabled by the `testing` feature: never ship it, since its
+//! authenticator believes whatever the client says.
+
+use std::sync::Arc;
+
+use axum::http::request::Parts;
+
+use crate::credentials::{RequestCredentials, Shared};
+use crate::{Authenticator, Context, CredentialsStore, Error, Grants, Predicate, Verdict};
+
+/// The header [`TestAuthenticator`] reads by default.
+pub const TEST_USER_HEADER: &str = "x-test-user";
+
+/// Takes the user name from a request header (`x-test-user` by default), so that a test can act
+/// as any user. A request without the header is anonymous.
+///
+/// ```
+/// use authz_runtime::testing::{TEST_USER_HEADER, TestAuthenticator};
+///
+/// let authenticator = TestAuthenticator::default();
+/// let request = axum::http::Request::builder().header(TEST_USER_HEADER, "rms").body(()).unwrap();
+/// # let _ = (authenticator, request);
+/// ```
+#[derive(Debug, Clone)]
+pub struct TestAuthenticator {
+    header: &'static str,
+}
+
+impl TestAuthenticator {
+    /// Reads the user from `header` instead.
+    pub fn with_header(header: &'static str) -> Self {
+        Self { header }
+    }
+}
+
+impl Default for TestAuthenticator {
+    fn default() -> Self {
+        Self::with_header(TEST_USER_HEADER)
+    }
+}
+
+impl Authenticator for TestAuthenticator {
+    async fn authenticate(&self, request: &Parts) -> Result<Option<String>, Error> {
+        let Some(value) = request.headers.get(self.header) else {
+            return Ok(None);
+        };
+        let user = value
+            .to_str()
+            .map_err(|_| Error::authenticator("the test user header is not visible ASCII"))?;
+        Ok(Some(user.to_owned()))
+    }
+}
+
+/// A request with a fixed user and grants, to evaluate predicates without a server: unit
+/// tests of your rules, and benchmarks. Credentials are loaded on the first evaluation and
+/// kept, as in a real request.
+///
+/// ```
+/// use authz_runtime::{Grants, predicate};
+/// use authz_runtime::testing::TestRequest;
+///
+/// # tokio_test_block_on(async {
+/// let rule = predicate!(any(is_user("root"), has_permission("manage")));
+/// let mut rms = TestRequest::new(Some("rms"), Grants::new(["admins"], ["manage"]));
+/// assert!(rms.evaluate(&rule).await.unwrap().is_met());
+///
+/// let mut guido = TestRequest::new(Some("guido"), Grants::default());
+/// let denial = match guido.evaluate(&rule).await.unwrap() {
+///     authz_runtime::Verdict::Unmet(denial) => denial,
+///     met => panic!("{met:?}"),
+/// };
+/// assert_eq!(
+///     denial.message(),
+///     "At least one of the following predicates must be met: \
+///      The current user must be \"root\", The user must have the \"manage\" permission"
+/// );
+/// # });
+/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+/// # }
+/// ```
+pub struct TestRequest {
+    parts: Parts,
+    credentials: RequestCredentials,
+}
+
+impl TestRequest {
+    /// A `GET /` request from `user` (anonymous when `None`) holding `grants`.
+    pub fn new(user: Option<&str>, grants: Grants) -> Self {
+        let (parts, ()) = axum::http::Request::new(()).into_parts();
+        let shared = Shared {
+            authenticator: Box::new(FixedUser(user.map(str::to_owned))),
+            store: Box::new(FixedGrants(Arc::new(grants))),
+        };
+        Self {
+            parts,
+            credentials: RequestCredentials::new(Arc::new(shared)),
+        }
+    }
+
+    /// Replaces the request's head (method, URI, headers), for predicates that read it.
+    pub fn with_parts(mut self, parts: Parts) -> Self {
+        self.parts = parts;
+        self
+    }
+
+    /// Evaluates `predicate` on this request.
+    pub async fn evaluate<P: Predicate + ?Sized>(
+        &mut self,
+        predicate: &P,
+    ) -> Result<Verdict, Error> {
+        predicate
+            .evaluate(&mut Context::new(&mut self.parts, &self.credentials))
+            .await
+    }
+}
+
+struct FixedUser(Option<String>);
+
+impl Authenticator for FixedUser {
+    async fn authenticate(&self, _: &Parts) -> Result<Option<String>, Error> {
+        Ok(self.0.clone())
+    }
+}
+
+struct FixedGrants(Arc<Grants>);
+
+impl CredentialsStore for FixedGrants {
+    async fn load(&self, _: &str) -> Result<Option<Arc<Grants>>, Error> {
+        Ok(Some(self.0.clone()))
+    }
+}

@@ -1,0 +1,2 @@
+//! The authz demo.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Integration and compile-error tests of authz live in `tests/`.
