@@ -1,0 +1,128 @@
+//! The demo's own predicates and its authenticator.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use authz_runtime::{Authenticator, Context, Error, Predicate, Verdict};
+use axum::extract::{Extension, Path};
+use axum::http::request::Parts;
+
+use crate::routes::Blog;
+
+/// The header naming the signed-in user. This stands in for a sign-in form: the demo trusts it
+/// the way an app behind an authenticating proxy trusts the proxy's header.
+pub const USER_HEADER: &str = "x-demo-user";
+
+/// Reads the user from [`USER_HEADER`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DemoAuthenticator;
+
+impl Authenticator for DemoAuthenticator {
+    async fn authenticate(&self, request: &Parts) -> Result<Option<String>, Error> {
+        Ok(request
+            .headers
+            .get(USER_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .filter(|user| !user.is_empty())
+            .map(str::to_owned))
+    }
+}
+
+/// Where the current month comes from: the system clock, or a fixed month in tests.
+#[derive(Debug, Clone)]
+pub struct Clock(Arc<AtomicU32>);
+
+impl Clock {
+    /// A clock stuck at `month` (1–12) until [`Clock::set`] moves it.
+    pub fn fixed(month: u32) -> Self {
+        Self(Arc::new(AtomicU32::new(month)))
+    }
+
+    /// The current month of the system clock, in UTC.
+    pub fn system() -> Self {
+        let days = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_secs() / 86_400)
+            .unwrap_or_default();
+        Self::fixed(month_of_day(days))
+    }
+
+    /// Moves the clock to `month`.
+    pub fn set(&self, month: u32) {
+        self.0.store(month, Ordering::SeqCst);
+    }
+
+    /// The month, 1–12.
+    pub fn month(&self) -> u32 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The month (1–12) of a day counted from 1970-01-01 (Howard Hinnant's civil-from-days).
+fn month_of_day(days: u64) -> u32 {
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    (if month_index < 10 { month_index + 3 } else { month_index - 9 }) as u32
+}
+
+/// Check that the current month is the specified one (the seed's `is_month`).
+pub struct IsMonth(u32);
+
+/// `is_month(4)`: met in April.
+pub fn is_month(month: u32) -> IsMonth {
+    IsMonth(month)
+}
+
+impl Predicate for IsMonth {
+    async fn evaluate(&self, ctx: &mut Context<'_>) -> Result<Verdict, Error> {
+        let Ok(Extension(clock)) = ctx.extract::<Extension<Clock>>().await else {
+            return Err(Error::predicate("the demo clock is not installed"));
+        };
+        Ok(Verdict::met_if(
+            clock.month() == self.0,
+            format!("The current month must be {}", self.0),
+        ))
+    }
+}
+
+/// Only the author of the post in the path may edit it.
+pub struct IsAuthor;
+
+/// `is_author()`: met when the signed-in user wrote the post `{id}` of the path.
+pub fn is_author() -> IsAuthor {
+    IsAuthor
+}
+
+impl Predicate for IsAuthor {
+    async fn evaluate(&self, ctx: &mut Context<'_>) -> Result<Verdict, Error> {
+        let Ok(Path(id)) = ctx.extract::<Path<u64>>().await else {
+            return Ok(Verdict::unmet("The post must exist"));
+        };
+        let Ok(Extension(blog)) = ctx.extract::<Extension<Blog>>().await else {
+            return Err(Error::predicate("the blog is not installed"));
+        };
+        let author = blog.author_of(id);
+        let user = ctx.user().await?;
+        Ok(Verdict::met_if(
+            author.is_some() && author.as_deref() == user,
+            format!("Only the author of post {id} can edit it"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::month_of_day;
+
+    #[test]
+    fn months_of_known_days() {
+        assert_eq!(month_of_day(0), 1); // 1970-01-01
+        assert_eq!(month_of_day(20_454), 1); // 2026-01-01
+        assert_eq!(month_of_day(20_454 + 31 + 28 + 31), 4); // 2026-04-01
+        assert_eq!(month_of_day(20_454 + 364), 12); // 2026-12-31
+    }
+}
