@@ -121,3 +121,8 @@ pub use store::{CredentialsStore, MemoryStore, MemoryStoreBuilder};
 
 #[doc(inline)]
 pub use authz_macros::{allow_only, predicate, public, require};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
