@@ -24,8 +24,20 @@ struct Post {
 impl Blog {
     fn seeded() -> Self {
         let posts = BTreeMap::from([
-            (1, Post { author: "editor".into(), title: "Hello, world".into() }),
-            (2, Post { author: "root".into(), title: "Release notes".into() }),
+            (
+                1,
+                Post {
+                    author: "editor".into(),
+                    title: "Hello, world".into(),
+                },
+            ),
+            (
+                2,
+                Post {
+                    author: "root".into(),
+                    title: "Release notes".into(),
+                },
+            ),
         ]);
         Self(Arc::new(RwLock::new(posts)))
     }
@@ -58,7 +70,10 @@ pub fn app(clock: Clock) -> Router {
     Router::new()
         .route("/", get(|| async { "Welcome to the authz demo blog" }))
         .route("/posts", get(list_posts))
-        .route("/posts/{id}", get(show_post).put(edit_post).delete(remove_post))
+        .route(
+            "/posts/{id}",
+            get(show_post).put(edit_post).delete(remove_post),
+        )
         .route("/release", post(release))
         .route("/admin", get(admin::home))
         .route("/admin/sign-in", get(admin::sign_in))
@@ -123,7 +138,10 @@ mod admin {
     use authz_runtime::{Identity, public};
 
     pub(crate) async fn home(Identity(user): Identity) -> String {
-        format!("Welcome to the admin side, {}", user.as_deref().unwrap_or("?"))
+        format!(
+            "Welcome to the admin side, {}",
+            user.as_deref().unwrap_or("?")
+        )
     }
 
     #[public]

@@ -28,7 +28,10 @@ async fn admin_side_is_for_the_admin_group() {
     let url = format!("{base}/admin");
     assert_eq!(
         call(reqwest::Method::GET, &url, None).await,
-        (StatusCode::UNAUTHORIZED, "The current user must belong to the group \"admin\"".into())
+        (
+            StatusCode::UNAUTHORIZED,
+            "The current user must belong to the group \"admin\"".into()
+        )
     );
     assert_eq!(
         call(reqwest::Method::GET, &url, Some("visitor")).await.0,
@@ -48,7 +51,10 @@ async fn removing_posts_needs_root_or_manage() {
     let url = format!("{base}/posts/1");
     assert_eq!(
         call(reqwest::Method::DELETE, &url, Some("editor")).await,
-        (StatusCode::FORBIDDEN, "Only administrators can remove blog posts".into())
+        (
+            StatusCode::FORBIDDEN,
+            "Only administrators can remove blog posts".into()
+        )
     );
     assert_eq!(
         call(reqwest::Method::DELETE, &url, Some("manager")).await,
@@ -60,7 +66,12 @@ async fn removing_posts_needs_root_or_manage() {
 async fn the_seasonal_release_and_the_author_rule() {
     let (base, clock) = serve().await;
     let release = format!("{base}/release");
-    assert_eq!(call(reqwest::Method::POST, &release, Some("releaser")).await.0, StatusCode::OK);
+    assert_eq!(
+        call(reqwest::Method::POST, &release, Some("releaser"))
+            .await
+            .0,
+        StatusCode::OK
+    );
     clock.set(5);
     assert_eq!(
         call(reqwest::Method::POST, &release, Some("releaser")).await,
@@ -72,8 +83,18 @@ async fn the_seasonal_release_and_the_author_rule() {
         )
     );
     clock.set(10);
-    assert_eq!(call(reqwest::Method::POST, &release, Some("releaser")).await.0, StatusCode::OK);
-    assert_eq!(call(reqwest::Method::POST, &release, Some("editor")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        call(reqwest::Method::POST, &release, Some("releaser"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(reqwest::Method::POST, &release, Some("editor"))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
 
     let client = reqwest::Client::new();
     let edit = |user: &'static str| {
@@ -84,6 +105,9 @@ async fn the_seasonal_release_and_the_author_rule() {
             .send()
     };
     assert_eq!(edit("editor").await.unwrap().status(), StatusCode::OK);
-    assert_eq!(edit("releaser").await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        edit("releaser").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(edit("manager").await.unwrap().status(), StatusCode::OK);
 }
