@@ -39,18 +39,22 @@ pub(crate) fn predicate(input: TokenStream) -> TokenStream {
     let valid = compile(input, &mut errors);
     match errors.finish(valid) {
         Ok(Some(valid)) => value(&valid),
-        Ok(None) => unreachable_value(),
+        // `compile` records an error whenever it returns nothing.
+        Ok(None) => fallback_value(),
         Err(error) => {
             let error = error.into_compile_error();
-            let fallback = unreachable_value();
+            let fallback = fallback_value();
             quote!({ #error #fallback })
         }
     }
 }
 
-/// After a reported error, an expression of any type, so that no second error follows.
-fn unreachable_value() -> TokenStream {
-    quote!(::core::unreachable!())
+/// After a reported error, a predicate that goes wherever the real one would
+/// (`RequireLayer::new`, a `let`), so that no second error or warning follows. A diverging
+/// `unreachable!()` would warn that the code around the macro is unreachable.
+fn fallback_value() -> TokenStream {
+    let never = never_predicate();
+    quote!({ #never __AuthzNever })
 }
 
 /// Parses and validates attribute tokens.
@@ -77,11 +81,50 @@ pub(crate) fn value(valid: &Valid) -> TokenStream {
     let fields: Vec<_> = (0..customs.len())
         .map(|index| format_ident!("c{}", index))
         .collect();
+    // A custom call whose value is not a predicate is reported once, at the call, by the
+    // trait method that names it (spanned there; no "required by a bound" note pointing into
+    // generated code). Past that check the value goes through `__AuthzCustom`: a predicate stays
+    // itself, anything else becomes a never-evaluated `__AuthzNever`, so that the guard using
+    // the whole value adds no second error (autoref specialization: the first impl applies
+    // only to predicates, the second, one reference away, to anything).
     let values = customs.iter().map(|call| {
-        // Spanned on the user's call, so that rustc reports a type that is not a predicate
-        // under it.
-        quote_spanned!(call.span()=> #private::custom(#call))
+        let span = call.span();
+        let value = syn::Ident::new("__authz_custom", span);
+        let describe = respanned(quote!(#private::Predicate::describe), span);
+        quote_spanned! {span=> {
+            let #value = #call;
+            if false {
+                let _ = #describe(&#value);
+            }
+            __AuthzCustom(#value).__authz_predicate()
+        }}
     });
+    let helpers = if customs.is_empty() {
+        TokenStream::new()
+    } else {
+        let never = never_predicate();
+        quote! {
+            #never
+            struct __AuthzCustom<T>(T);
+            trait __AuthzIsPredicate<P> {
+                fn __authz_predicate(self) -> P;
+            }
+            impl<P: #private::Predicate> __AuthzIsPredicate<P> for __AuthzCustom<P> {
+                #[inline(always)]
+                fn __authz_predicate(self) -> P {
+                    self.0
+                }
+            }
+            trait __AuthzNotPredicate {
+                fn __authz_predicate(self) -> __AuthzNever;
+            }
+            impl<T> __AuthzNotPredicate for &__AuthzCustom<T> {
+                fn __authz_predicate(self) -> __AuthzNever {
+                    __AuthzNever
+                }
+            }
+        }
+    };
     let (definition, construction) = if customs.is_empty() {
         (
             quote!(
@@ -96,8 +139,12 @@ pub(crate) fn value(valid: &Valid) -> TokenStream {
         )
     };
     quote! {{
+        #helpers
         #[doc(hidden)]
         #definition
+        // Not offered by rustc as "the trait is implemented for `__AuthzPredicate`" when a
+        // custom predicate is not one.
+        #[diagnostic::do_not_recommend]
         impl<#(#params: #private::Predicate),*> #private::Predicate
             for __AuthzPredicate<#(#params),*>
         {
@@ -115,6 +162,37 @@ pub(crate) fn value(valid: &Valid) -> TokenStream {
         }
         #construction
     }}
+}
+
+/// `__AuthzNever`, a predicate that is never evaluated: it stands where a predicate with a
+/// reported error would, so that the code around it compiles without a second error.
+fn never_predicate() -> TokenStream {
+    let private = private();
+    quote! {
+        #[doc(hidden)]
+        struct __AuthzNever;
+        #[diagnostic::do_not_recommend]
+        impl #private::Predicate for __AuthzNever {
+            async fn evaluate(
+                &self,
+                _: &mut #private::Context<'_>,
+            ) -> ::core::result::Result<#private::Verdict, #private::Error> {
+                ::core::unreachable!("a predicate with a compile error")
+            }
+        }
+    }
+}
+
+/// `tokens` with every span set to `span`. Tokens interpolated into `quote_spanned!` keep their
+/// own spans; rustc points at these ones.
+fn respanned(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
 }
 
 /// Writes out one predicate tree, visiting nodes in the order `valid` resolved their messages.

@@ -51,14 +51,25 @@ pub(crate) fn allow_only(
 ) -> TokenStream {
     let module = match syn::parse2::<Item>(item.clone()) {
         Ok(Item::Mod(module)) if module.content.is_none() => {
+            let name = &module.ident;
             errors.at(
                 module.semi.span(),
-                "`#[allow_only]` needs the module's items inline: write `mod name { … }` \
-                 here rather than `mod name;`",
+                format!(
+                    "`#[allow_only]` needs the module's items inline: write `mod {name} {{ … }}` \
+                     here rather than `mod {name};`"
+                ),
             );
             None
         }
         Ok(Item::Mod(module)) => Some(module),
+        Ok(Item::Fn(_)) => {
+            errors.at(
+                first_token_span(&item),
+                "`#[allow_only]` goes on an inline module, such as `mod admin { … }`; \
+                 to guard one handler, write `#[require(…)]`",
+            );
+            None
+        }
         _ => {
             errors.at(
                 first_token_span(&item),
@@ -84,6 +95,16 @@ pub(crate) fn allow_only(
             );
             guard_module(&mut module, &checker, &rule, 0);
             let private = private();
+            // The attribute is written outside the module, so its custom predicates are named
+            // from there, as they are for `#[require]`.
+            let outer_names = if valid.predicate.customs().is_empty() {
+                quote!()
+            } else {
+                quote! {
+                    #[allow(unused_imports)]
+                    use super::*;
+                }
+            };
             let (_, items) = module
                 .content
                 .as_mut()
@@ -92,6 +113,7 @@ pub(crate) fn allow_only(
                 #[doc(hidden)]
                 #[allow(dead_code)]
                 fn #checker() -> impl #private::Predicate {
+                    #outer_names
                     #predicate
                 }
             });
@@ -110,21 +132,21 @@ pub(crate) fn allow_only(
 pub(crate) fn public(attr: TokenStream, item: TokenStream) -> TokenStream {
     let seen = attr.to_string() == PUBLIC_SEEN;
     let mut errors = Errors::default();
-    if !seen {
+    if syn::parse2::<ItemFn>(item.clone()).is_err() {
+        // Said first, and alone: where the marker goes also answers where it has a meaning.
+        errors.at(
+            first_token_span(&item),
+            "`#[public]` goes on an `async fn` handler inside an `#[allow_only]` module",
+        );
+    } else if !seen {
         if attr.is_empty() {
             errors.at(
                 Span::call_site(),
                 "`#[public]` only has a meaning on a handler inside an `#[allow_only]` module",
             );
         } else {
-            errors.at(attr.span(), "`#[public]` takes no arguments");
+            errors.spanned(attr, "`#[public]` takes no arguments");
         }
-    }
-    if syn::parse2::<ItemFn>(item.clone()).is_err() {
-        errors.at(
-            first_token_span(&item),
-            "`#[public]` goes on an `async fn` handler inside an `#[allow_only]` module",
-        );
     }
     match errors.finish(()) {
         Ok(()) => item,
@@ -143,8 +165,8 @@ fn check_handler(function: &ItemFn, attribute: &str, errors: &mut Errors) -> boo
         ok = false;
     }
     if let Some(FnArg::Receiver(receiver)) = function.sig.inputs.first() {
-        errors.at(
-            receiver.span(),
+        errors.spanned(
+            receiver,
             format!(
                 "`#[{attribute}]` cannot guard a method that takes `self`; axum handlers are \
                  free functions"

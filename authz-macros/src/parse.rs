@@ -5,10 +5,11 @@
 //! every independent mistake of an attribute.
 
 use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Expr, ExprCall, Lit, LitStr, Token};
+use syn::{BinOp, Expr, ExprCall, Lit, LitStr, Token, UnOp};
 
 use crate::ast::{Kind, Name, Predicate};
 use crate::suggest;
@@ -31,6 +32,19 @@ impl Errors {
         self.push(syn::Error::new(span, message));
     }
 
+    /// An error under every token of `node`. `Spanned::span` of a node of several tokens is only
+    /// its first token on stable Rust; this underlines all of it.
+    pub(crate) fn spanned(&mut self, node: impl ToTokens, message: impl std::fmt::Display) {
+        self.push(syn::Error::new_spanned(node, message));
+    }
+
+    /// Adds `later`'s errors after these, so that errors read in source order.
+    pub(crate) fn append(&mut self, later: Errors) {
+        if let Some(error) = later.0 {
+            self.push(error);
+        }
+    }
+
     pub(crate) fn finish<T>(self, value: T) -> syn::Result<T> {
         match self.0 {
             Some(error) => Err(error),
@@ -45,11 +59,13 @@ pub(crate) fn attribute(tokens: TokenStream, errors: &mut Errors) -> Option<Pred
     let args = match Args::parse_terminated.parse2(tokens) {
         Ok(args) => args,
         Err(error) => {
-            errors.push(error);
+            errors.push(reworded(error));
             return None;
         }
     };
-    let (positional, msg) = split_options(&args, errors);
+    // Options come last, so their mistakes are reported after the predicate's.
+    let mut option_errors = Errors::default();
+    let (positional, msg) = split_options(&args, &mut option_errors);
     let Some(first) = positional.first() else {
         if args.is_empty() {
             errors.at(
@@ -57,17 +73,20 @@ pub(crate) fn attribute(tokens: TokenStream, errors: &mut Errors) -> Option<Pred
                 "expected a predicate, such as `not_anonymous()` or `in_group(\"admins\")`",
             );
         } else {
-            errors.at(args.span(), "expected a predicate before the options");
+            errors.spanned(&args, "expected a predicate before the options");
         }
+        errors.append(option_errors);
         return None;
     };
     for extra in &positional[1..] {
-        errors.at(
-            extra.span(),
+        errors.spanned(
+            extra,
             "expected one predicate; combine several with `all(…)` or `any(…)`",
         );
     }
-    let mut predicate = predicate(first, errors)?;
+    let predicate = predicate(first, errors);
+    errors.append(option_errors);
+    let mut predicate = predicate?;
     if let Some(msg) = msg {
         if predicate.msg.is_some() {
             errors.at(
@@ -79,6 +98,21 @@ pub(crate) fn attribute(tokens: TokenStream, errors: &mut Errors) -> Option<Pred
         }
     }
     Some(predicate)
+}
+
+/// syn's own parse errors, reworded where they name fewer choices than the attribute has.
+fn reworded(error: syn::Error) -> syn::Error {
+    let mut errors = Errors::default();
+    for error in error {
+        match error.to_string().as_str() {
+            // After an argument, syn only suggests `,`; the arguments may also end there.
+            "expected `,`" => errors.at(error.span(), "expected `,` or the end of the arguments"),
+            _ => errors.push(error),
+        }
+    }
+    errors
+        .finish(())
+        .expect_err("reworded from at least one error")
 }
 
 fn predicate(expr: &Expr, errors: &mut Errors) -> Option<Predicate> {
@@ -102,26 +136,41 @@ fn predicate(expr: &Expr, errors: &mut Errors) -> Option<Predicate> {
                         ),
                     ),
                 },
-                None => errors.at(expr.span(), EXPECTED_PREDICATE),
+                None => errors.spanned(expr, EXPECTED_PREDICATE),
             }
             None
         }
         Expr::Assign(_) => {
-            errors.at(
-                expr.span(),
-                "options such as `msg` come after the predicates",
-            );
+            errors.spanned(expr, "options such as `msg` come last");
             None
         }
         Expr::Lit(_) => {
-            errors.at(
-                expr.span(),
+            errors.spanned(
+                expr,
                 format!("expected a predicate, found a literal; {EXPECTED_PREDICATE}"),
             );
             None
         }
+        Expr::Binary(binary) if matches!(binary.op, BinOp::And(_) | BinOp::Or(_)) => {
+            let (operator, combinator) = match binary.op {
+                BinOp::And(_) => ("&&", "all"),
+                _ => ("||", "any"),
+            };
+            errors.spanned(
+                binary.op,
+                format!("predicates are combined with `{combinator}(a, b)`, not with `{operator}`"),
+            );
+            None
+        }
+        Expr::Unary(unary) if matches!(unary.op, UnOp::Not(_)) => {
+            errors.spanned(
+                unary.op,
+                "a predicate is negated with `not(…)`, not with `!`",
+            );
+            None
+        }
         _ => {
-            errors.at(expr.span(), EXPECTED_PREDICATE);
+            errors.spanned(expr, EXPECTED_PREDICATE);
             None
         }
     }
@@ -152,7 +201,9 @@ fn call_predicate(call: &ExprCall, errors: &mut Errors) -> Option<Predicate> {
         }
         return custom(call, errors);
     }
-    let (positional, msg) = split_options(&call.args, errors);
+    // Options come last, so their mistakes are reported after the arguments'.
+    let mut option_errors = Errors::default();
+    let (positional, msg) = split_options(&call.args, &mut option_errors);
     let kind = match name.as_str() {
         "not_anonymous" => no_arguments(&name, &positional, errors, Kind::NotAnonymous),
         "is_anonymous" => no_arguments(&name, &positional, errors, Kind::IsAnonymous),
@@ -174,25 +225,34 @@ fn call_predicate(call: &ExprCall, errors: &mut Errors) -> Option<Predicate> {
         "not" => negated(call, &positional, errors),
         // `RESERVED` lists exactly the names matched above.
         _ => return custom(call, errors),
-    }?;
-    Some(Predicate { kind, msg })
+    };
+    errors.append(option_errors);
+    Some(Predicate { kind: kind?, msg })
 }
 
 /// A call to the user's own predicate. A trailing `msg = "…"` is the language's option, not an
 /// argument of the call.
 fn custom(call: &ExprCall, errors: &mut Errors) -> Option<Predicate> {
     let mut call = call.clone();
-    let mut args: Vec<Expr> = call.args.iter().cloned().collect();
+    let options = call
+        .args
+        .iter()
+        .rev()
+        .take_while(|arg| option_value(arg, "msg").is_some())
+        .count();
+    let arguments = call.args.len() - options;
     let mut msg = None;
-    while let Some(value) = args.last().and_then(|last| option_value(last, "msg")) {
-        let value = value.clone();
-        if msg.is_some() {
-            errors.at(value.span(), "`msg` is given twice; keep one");
+    for (index, option) in call.args.iter().skip(arguments).enumerate() {
+        let Expr::Assign(assign) = option else {
+            continue;
+        };
+        if index == 0 {
+            msg = string_option(&assign.right, errors);
+        } else {
+            errors.spanned(&assign.left, "`msg` is given twice; keep one");
         }
-        msg = string_option(&value, errors).or(msg);
-        args.pop();
     }
-    call.args = args.into_iter().collect();
+    call.args = call.args.into_iter().take(arguments).collect();
     Some(Predicate {
         kind: Kind::Custom(Box::new(call)),
         msg,
@@ -218,10 +278,7 @@ fn split_options<'a>(args: &'a Args, errors: &mut Errors) -> (Vec<&'a Expr>, Opt
     for arg in args {
         let Expr::Assign(assign) = arg else {
             if seen_option {
-                errors.at(
-                    arg.span(),
-                    "options such as `msg` come after the predicate's arguments",
-                );
+                errors.spanned(arg, "options such as `msg` come last");
             }
             positional.push(arg);
             continue;
@@ -234,7 +291,7 @@ fn split_options<'a>(args: &'a Args, errors: &mut Errors) -> (Vec<&'a Expr>, Opt
         match name.as_deref() {
             Some("msg") => {
                 if msg.is_some() {
-                    errors.at(assign.left.span(), "`msg` is given twice; keep one");
+                    errors.spanned(&assign.left, "`msg` is given twice; keep one");
                 } else {
                     msg = string_option(&assign.right, errors);
                 }
@@ -244,13 +301,10 @@ fn split_options<'a>(args: &'a Args, errors: &mut Errors) -> (Vec<&'a Expr>, Opt
                     Some(_) => "; did you mean `msg`?".to_owned(),
                     None => "; the only option is `msg = \"…\"`".to_owned(),
                 };
-                errors.at(
-                    assign.left.span(),
-                    format!("unknown option `{other}`{hint}"),
-                );
+                errors.spanned(&assign.left, format!("unknown option `{other}`{hint}"));
             }
-            None => errors.at(
-                assign.left.span(),
+            None => errors.spanned(
+                &assign.left,
                 "expected an option name; the only option is `msg = \"…\"`",
             ),
         }
@@ -259,15 +313,13 @@ fn split_options<'a>(args: &'a Args, errors: &mut Errors) -> (Vec<&'a Expr>, Opt
 }
 
 fn string_option(value: &Expr, errors: &mut Errors) -> Option<LitStr> {
-    match value {
-        Expr::Lit(lit) => match &lit.lit {
-            Lit::Str(text) => return Some(text.clone()),
-            _ => {}
-        },
-        _ => {}
+    if let Expr::Lit(lit) = value
+        && let Lit::Str(text) = &lit.lit
+    {
+        return Some(text.clone());
     }
-    errors.at(
-        value.span(),
+    errors.spanned(
+        value,
         "`msg` must be a string literal, such as `msg = \"Only administrators can remove blog posts\"`",
     );
     None
@@ -277,8 +329,8 @@ fn no_arguments(name: &str, positional: &[&Expr], errors: &mut Errors, kind: Kin
     match positional.first() {
         None => Some(kind),
         Some(first) => {
-            errors.at(
-                first.span(),
+            errors.spanned(
+                first,
                 format!("`{name}` takes no arguments; write `{name}()`"),
             );
             None
@@ -331,15 +383,15 @@ fn one_name(
         return None;
     };
     for extra in &positional[1..] {
-        errors.at(
-            extra.span(),
+        errors.spanned(
+            extra,
             format!(
                 "`{name}` takes one {}; for several write `{}`",
                 noun.singular, noun.several
             ),
         );
     }
-    let parsed = string_name(first, name, &noun, errors);
+    let parsed = string_name(first, name, &noun, One::Name, errors);
     if positional.len() > 1 {
         return None;
     }
@@ -365,26 +417,38 @@ fn names(
     }
     let parsed: Vec<Option<Name>> = positional
         .iter()
-        .map(|arg| string_name(arg, name, &noun, errors))
+        .map(|arg| string_name(arg, name, &noun, One::OfSeveral, errors))
         .collect();
     parsed.into_iter().collect()
 }
 
-fn string_name(arg: &Expr, name: &str, noun: &Noun, errors: &mut Errors) -> Option<Name> {
-    if let Expr::Lit(lit) = arg {
-        if let Lit::Str(text) = &lit.lit {
-            return Some(Name {
-                value: text.value(),
-                lit: text.clone(),
-            });
-        }
+/// Whether a built-in takes one name or a list, for the wording of messages.
+enum One {
+    Name,
+    OfSeveral,
+}
+
+fn string_name(arg: &Expr, name: &str, noun: &Noun, one: One, errors: &mut Errors) -> Option<Name> {
+    if let Expr::Lit(lit) = arg
+        && let Lit::Str(text) = &lit.lit
+    {
+        return Some(Name {
+            value: text.value(),
+            lit: text.clone(),
+        });
     }
-    errors.at(
-        arg.span(),
-        format!(
-            "`{name}` takes {} as string literals, such as `{name}({})`",
-            noun.plural, noun.example
-        ),
+    errors.spanned(
+        arg,
+        match one {
+            One::Name => format!(
+                "`{name}` takes a {} as a string literal, such as `{name}({})`",
+                noun.singular, noun.example
+            ),
+            One::OfSeveral => format!(
+                "`{name}` takes {} as string literals, such as `{name}({})`",
+                noun.plural, noun.example
+            ),
+        },
     );
     None
 }
@@ -418,8 +482,8 @@ fn negated(call: &ExprCall, positional: &[&Expr], errors: &mut Errors) -> Option
         return None;
     };
     for extra in &positional[1..] {
-        errors.at(
-            extra.span(),
+        errors.spanned(
+            extra,
             "`not` takes one predicate; to negate several write `not(any(…))` or `not(all(…))`",
         );
     }

@@ -26,6 +26,13 @@ pub(crate) fn misspelling_of(name: &str) -> Option<&'static str> {
     if let Some(exact) = RESERVED.iter().find(|reserved| **reserved == lower) {
         return Some(exact);
     }
+    // Boolean words people reach for: closer in spelling to the wrong combinator (`and` is one
+    // letter from `any`), so they are matched by meaning first.
+    match lower.as_str() {
+        "and" => return Some("all"),
+        "or" => return Some("any"),
+        _ => {}
+    }
     let allowed = if lower.chars().count() <= 4 { 1 } else { 2 };
     RESERVED
         .iter()
@@ -53,8 +60,8 @@ fn distance(a: &str, b: &str) -> usize {
     for (i, row) in rows.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        rows[0][j] = j;
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -81,7 +88,8 @@ mod tests {
         assert_eq!(misspelling_of("in_groups"), Some("in_group"));
         assert_eq!(misspelling_of("Any"), Some("any"));
         assert_eq!(misspelling_of("NOT"), Some("not"));
-        assert_eq!(misspelling_of("and"), Some("any"));
+        assert_eq!(misspelling_of("and"), Some("all"));
+        assert_eq!(misspelling_of("Or"), Some("any"));
     }
 
     #[test]
@@ -92,7 +100,7 @@ mod tests {
             "is_admin",
             "author_of",
             "is_weekday",
-            "or",
+            "order",
         ] {
             assert_eq!(misspelling_of(name), None, "{name}");
         }

@@ -25,12 +25,6 @@ pub async fn guard<P: Predicate>(
     crate::guard::check(parts, predicate, site).await
 }
 
-/// Checks, spanned on the user's call, that a custom predicate's value is a predicate.
-#[inline(always)]
-pub fn custom<P: Predicate>(predicate: P) -> P {
-    predicate
-}
-
 /// `not_anonymous()`.
 #[inline]
 pub async fn is_authenticated(ctx: &Context<'_>) -> Result<bool, Error> {

@@ -120,10 +120,10 @@ async fn edit_post(
     Json(edit): Json<Value>,
 ) -> String {
     let title = edit["title"].as_str().unwrap_or("Untitled").to_owned();
-    if let Ok(mut posts) = blog.0.write() {
-        if let Some(post) = posts.get_mut(&id) {
-            post.title = title.clone();
-        }
+    if let Ok(mut posts) = blog.0.write()
+        && let Some(post) = posts.get_mut(&id)
+    {
+        post.title = title.clone();
     }
     format!("Post {id} is now titled {title:?}")
 }

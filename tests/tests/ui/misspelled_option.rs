@@ -1,0 +1,6 @@
+use authz_runtime::require;
+
+#[require(in_group("admins"), mgs = "Only administrators can remove blog posts")]
+async fn remove_post() {}
+
+fn main() {}

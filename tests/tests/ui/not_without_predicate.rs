@@ -1,0 +1,6 @@
+use authz_runtime::require;
+
+#[require(not())]
+async fn comment() {}
+
+fn main() {}

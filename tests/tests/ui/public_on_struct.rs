@@ -1,0 +1,6 @@
+use authz_runtime::public;
+
+#[public]
+struct Login;
+
+fn main() {}

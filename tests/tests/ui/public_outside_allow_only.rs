@@ -1,0 +1,6 @@
+use authz_runtime::public;
+
+#[public]
+async fn login() {}
+
+fn main() {}
