@@ -34,7 +34,7 @@ pub(crate) fn require(valid: Option<Valid>, item: TokenStream, mut errors: Error
     match (errors.finish(()), valid, function) {
         (Ok(()), Some(valid), Some(mut function)) => {
             let predicate = value(&valid);
-            let rule = valid.predicate.text();
+            let rule = Rule::of(&valid);
             let guard = guard(&mut function, "require", &rule, predicate);
             quote!(#function #guard)
         }
@@ -80,7 +80,7 @@ pub(crate) fn allow_only(
     };
     match (errors.finish(()), valid, module) {
         (Ok(()), Some(valid), Some(mut module)) => {
-            let rule = valid.predicate.text();
+            let rule = Rule::of(&valid);
             let predicate = value(&valid);
             let (_, items) = module
                 .content
@@ -178,7 +178,7 @@ fn check_handler(function: &ItemFn, attribute: &str, errors: &mut Errors) -> boo
 }
 
 /// Guards every handler of `module` and of its inline submodules.
-fn guard_module(module: &mut ItemMod, checker: &Ident, rule: &str, depth: usize) {
+fn guard_module(module: &mut ItemMod, checker: &Ident, rule: &Rule, depth: usize) {
     let Some((_, items)) = module.content.as_mut() else {
         return;
     };
@@ -212,11 +212,26 @@ fn guard_module(module: &mut ItemMod, checker: &Ident, rule: &str, depth: usize)
     }
 }
 
+/// What the registry records of a predicate: its text and its attribute-level `msg`.
+pub(crate) struct Rule {
+    text: String,
+    message: Option<String>,
+}
+
+impl Rule {
+    pub(crate) fn of(valid: &Valid) -> Self {
+        Self {
+            text: valid.predicate.text(),
+            message: valid.predicate.msg.as_ref().map(syn::LitStr::value),
+        }
+    }
+}
+
 /// Inserts a guard argument into `function` and returns the guard's definition.
 fn guard(
     function: &mut ItemFn,
     attribute: &str,
-    rule: &str,
+    rule: &Rule,
     predicate: TokenStream,
 ) -> TokenStream {
     let private = private();
@@ -236,10 +251,31 @@ fn guard(
     let vis = &function.vis;
     let handler = name.to_string();
     let line = quote_spanned!(name.span()=> ::core::line!());
+    let Rule { text, message } = rule;
+    let message = match message {
+        Some(message) => quote!(::core::option::Option::Some(#message)),
+        None => quote!(::core::option::Option::None),
+    };
+    let position = existing as u32;
     quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types, missing_docs, unreachable_pub)]
         #vis struct #ty;
+
+        impl #ty {
+            const SITE: #private::GuardSite<'static> = #private::GuardSite {
+                handler: ::core::concat!(::core::module_path!(), "::", #handler),
+                attribute: #attribute,
+                rule: #text,
+                message: #message,
+                position: #position,
+                file: ::core::file!(),
+                line: #line,
+            };
+        }
+
+        // The audit registry: every guard, listed by `authz_runtime::guarded_handlers()`.
+        #private::inventory::submit! { #ty::SITE }
 
         impl<__S> #private::FromRequestParts<__S> for #ty
         where
@@ -251,14 +287,7 @@ fn guard(
                 __parts: &mut #private::Parts,
                 _: &__S,
             ) -> ::core::result::Result<Self, Self::Rejection> {
-                static SITE: #private::GuardSite = #private::GuardSite {
-                    handler: ::core::concat!(::core::module_path!(), "::", #handler),
-                    attribute: #attribute,
-                    rule: #rule,
-                    file: ::core::file!(),
-                    line: #line,
-                };
-                #private::guard(__parts, &#predicate, &SITE).await?;
+                #private::guard(__parts, &#predicate, &Self::SITE).await?;
                 ::core::result::Result::Ok(Self)
             }
         }

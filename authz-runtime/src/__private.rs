@@ -3,6 +3,7 @@
 pub use axum::extract::FromRequestParts;
 pub use axum::http::request::Parts;
 pub use axum::response::Response;
+pub use inventory;
 
 pub use crate::guard::GuardSite;
 pub use crate::{Context, Denial, Error, Predicate, Verdict};

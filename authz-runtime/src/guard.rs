@@ -13,8 +13,12 @@ pub struct GuardSite<'a> {
     pub handler: &'a str,
     /// `require`, `allow_only`, or `layer`.
     pub attribute: &'a str,
-    /// The predicate as written.
+    /// The predicate as written, without its `msg`.
     pub rule: &'a str,
+    /// The attribute's `msg`, if it has one.
+    pub message: Option<&'a str>,
+    /// Where the guard runs among the handler's guards, from 0.
+    pub position: u32,
     /// The source file of the attribute.
     pub file: &'a str,
     /// The line of the handler's name.

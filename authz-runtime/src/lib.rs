@@ -93,13 +93,14 @@
 extern crate self as authz_runtime;
 
 mod authenticator;
+mod authz_layer;
 mod context;
 mod credentials;
 mod denial;
 mod error;
 mod guard;
-mod authz_layer;
 mod predicate;
+mod registry;
 mod require_layer;
 mod store;
 
@@ -110,12 +111,13 @@ pub mod testing;
 pub mod __private;
 
 pub use authenticator::Authenticator;
+pub use authz_layer::{AuthzLayer, AuthzService};
 pub use context::Context;
 pub use credentials::{Grants, Identity};
 pub use error::{Error, ErrorKind};
 pub use guard::GuardSite;
-pub use authz_layer::{AuthzLayer, AuthzService};
 pub use predicate::{Denial, Predicate, Verdict};
+pub use registry::guarded_handlers;
 pub use require_layer::{RequireFuture, RequireLayer, RequireService};
 pub use store::{CredentialsStore, MemoryStore, MemoryStoreBuilder};
 

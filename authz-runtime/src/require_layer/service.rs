@@ -68,6 +68,8 @@ where
                 handler: &name,
                 attribute: "layer",
                 rule: &rule,
+                message: None,
+                position: 0,
                 file: "",
                 line: 0,
             };
