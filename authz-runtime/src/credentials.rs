@@ -110,8 +110,20 @@ impl RequestCredentials {
             .0
             .user
             .get_or_try_init(|| async {
-                let user = self.0.shared.authenticator.authenticate(parts).await?;
-                Ok::<_, Error>(user.map(Arc::from))
+                let Some(user) = self.0.shared.authenticator.authenticate(parts).await? else {
+                    return Ok(None);
+                };
+                let store = &self.0.shared.store;
+                if store.unknown_users_are_anonymous() {
+                    // The same lookup serves the grants, so no predicate pays for it twice.
+                    match store.load(&user).await? {
+                        Some(grants) => {
+                            let _ = self.0.grants.set(grants);
+                        }
+                        None => return Ok::<_, Error>(None),
+                    }
+                }
+                Ok(Some(Arc::from(user)))
             })
             .await?;
         Ok(user.as_deref())

@@ -107,6 +107,9 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub mod sql;
+
 #[doc(hidden)]
 pub mod __private;
 

@@ -32,15 +32,29 @@ use crate::{Error, Grants};
 pub trait CredentialsStore: Send + Sync + 'static {
     /// The grants of `user`, or `None` when the store has no such user.
     fn load(&self, user: &str) -> impl Future<Output = Result<Option<Arc<Grants>>, Error>> + Send;
+
+    /// Whether a signed-in user the store does not know counts as anonymous. When true, the
+    /// user's row is looked up (through [`load`](Self::load), once per request) before any
+    /// predicate is decided, so a deleted user's live session stops working at once. Default:
+    /// false, the authenticator's word is final and unknown users merely have no groups.
+    fn unknown_users_are_anonymous(&self) -> bool {
+        false
+    }
 }
 
 /// The object-safe side of [`CredentialsStore`], which the layer stores.
 pub(crate) trait DynStore: Send + Sync + 'static {
     fn load<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<Arc<Grants>>, Error>>;
+
+    fn unknown_users_are_anonymous(&self) -> bool;
 }
 
 impl<S: CredentialsStore> DynStore for S {
     fn load<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<Arc<Grants>>, Error>> {
         Box::pin(CredentialsStore::load(self, user))
+    }
+
+    fn unknown_users_are_anonymous(&self) -> bool {
+        CredentialsStore::unknown_users_are_anonymous(self)
     }
 }

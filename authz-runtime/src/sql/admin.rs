@@ -1,0 +1,324 @@
+//! The admin API, as repoze.what's source adapters offer it: create, rename and delete users,
+//! groups and permissions; add and remove members; grant and revoke permissions; list them.
+//!
+//! Each change runs in one transaction and empties the grants cache once committed (on
+//! PostgreSQL, every instance's, through `NOTIFY`).
+
+use sqlx::{Any, Executor, Transaction};
+
+use super::cache::NOTIFY_CHANGES;
+use super::error::{Entity, SqlError, check_name};
+use super::schema::Dialect;
+use super::statements::Sql;
+use super::store::SqlStore;
+
+impl SqlStore {
+    /// Creates a user with no groups and no password.
+    pub async fn create_user(&self, name: &str) -> Result<(), SqlError> {
+        self.create(Entity::User, name).await
+    }
+
+    /// Creates a group with no members.
+    pub async fn create_group(&self, name: &str) -> Result<(), SqlError> {
+        self.create(Entity::Group, name).await
+    }
+
+    /// Creates a permission granted to no group.
+    pub async fn create_permission(&self, name: &str) -> Result<(), SqlError> {
+        self.create(Entity::Permission, name).await
+    }
+
+    /// Renames a user; their memberships follow.
+    pub async fn rename_user(&self, name: &str, new_name: &str) -> Result<(), SqlError> {
+        self.rename(Entity::User, name, new_name).await
+    }
+
+    /// Renames a group; its members and grants follow.
+    pub async fn rename_group(&self, name: &str, new_name: &str) -> Result<(), SqlError> {
+        self.rename(Entity::Group, name, new_name).await
+    }
+
+    /// Renames a permission; its grants follow.
+    pub async fn rename_permission(&self, name: &str, new_name: &str) -> Result<(), SqlError> {
+        self.rename(Entity::Permission, name, new_name).await
+    }
+
+    /// Deletes a user and their memberships.
+    pub async fn delete_user(&self, name: &str) -> Result<(), SqlError> {
+        self.delete(Entity::User, name).await
+    }
+
+    /// Deletes a group, its memberships and its grants.
+    pub async fn delete_group(&self, name: &str) -> Result<(), SqlError> {
+        self.delete(Entity::Group, name).await
+    }
+
+    /// Deletes a permission and its grants.
+    pub async fn delete_permission(&self, name: &str) -> Result<(), SqlError> {
+        self.delete(Entity::Permission, name).await
+    }
+
+    /// Every user's name, sorted.
+    pub async fn users(&self) -> Result<Vec<String>, SqlError> {
+        self.list(Entity::User).await
+    }
+
+    /// Every group's name, sorted.
+    pub async fn groups(&self) -> Result<Vec<String>, SqlError> {
+        self.list(Entity::Group).await
+    }
+
+    /// Every permission's name, sorted.
+    pub async fn permissions(&self) -> Result<Vec<String>, SqlError> {
+        self.list(Entity::Permission).await
+    }
+
+    /// Whether a user of this name exists.
+    pub async fn user_exists(&self, name: &str) -> Result<bool, SqlError> {
+        let mut transaction = self.inner().pool.begin().await?;
+        let exists = self.exists(&mut transaction, Entity::User, name).await?;
+        transaction.commit().await?;
+        Ok(exists)
+    }
+
+    /// Adds `user` to `group`; adding a member again changes nothing.
+    pub async fn add_user_to_group(&self, user: &str, group: &str) -> Result<(), SqlError> {
+        let statement = &self.inner().statements.add_member;
+        self.link(statement, (Entity::User, user), (Entity::Group, group))
+            .await
+    }
+
+    /// Removes `user` from `group`; removing a non-member changes nothing.
+    pub async fn remove_user_from_group(&self, user: &str, group: &str) -> Result<(), SqlError> {
+        let statement = &self.inner().statements.remove_member;
+        self.link(statement, (Entity::User, user), (Entity::Group, group))
+            .await
+    }
+
+    /// Grants `permission` to `group`; granting it again changes nothing.
+    pub async fn grant_permission(&self, permission: &str, group: &str) -> Result<(), SqlError> {
+        let statement = &self.inner().statements.grant;
+        self.link(
+            statement,
+            (Entity::Group, group),
+            (Entity::Permission, permission),
+        )
+        .await
+    }
+
+    /// Revokes `permission` from `group`; revoking an absent grant changes nothing.
+    pub async fn revoke_permission(&self, permission: &str, group: &str) -> Result<(), SqlError> {
+        let statement = &self.inner().statements.revoke;
+        self.link(
+            statement,
+            (Entity::Group, group),
+            (Entity::Permission, permission),
+        )
+        .await
+    }
+
+    /// The members of `group`, sorted.
+    pub async fn group_members(&self, group: &str) -> Result<Vec<String>, SqlError> {
+        let statement = &self.inner().statements.members_of_group;
+        self.names_of(statement, Entity::Group, group).await
+    }
+
+    /// The groups of `user`, sorted.
+    pub async fn user_groups(&self, user: &str) -> Result<Vec<String>, SqlError> {
+        let statement = &self.inner().statements.groups_of_user;
+        self.names_of(statement, Entity::User, user).await
+    }
+
+    /// The groups granted `permission`, sorted.
+    pub async fn permission_groups(&self, permission: &str) -> Result<Vec<String>, SqlError> {
+        let statement = &self.inner().statements.groups_of_permission;
+        self.names_of(statement, Entity::Permission, permission)
+            .await
+    }
+
+    /// The permissions granted to `group`, sorted.
+    pub async fn group_permissions(&self, group: &str) -> Result<Vec<String>, SqlError> {
+        let statement = &self.inner().statements.permissions_of_group;
+        self.names_of(statement, Entity::Group, group).await
+    }
+
+    /// The stored password hash of `user`, if one is set.
+    pub async fn password_hash(&self, user: &str) -> Result<Option<String>, SqlError> {
+        let statement = &self.inner().statements.password_of_user;
+        let hash: Option<Option<String>> = self
+            .timed(
+                sqlx::query_scalar(statement.text())
+                    .bind(user)
+                    .fetch_optional(&self.inner().pool),
+            )
+            .await?;
+        Ok(hash.flatten())
+    }
+
+    /// Stores a password hash for `user` (hash it first; see the sign-in docs).
+    pub async fn set_password_hash(&self, user: &str, hash: &str) -> Result<(), SqlError> {
+        let mut transaction = self.inner().pool.begin().await?;
+        let statement = &self.inner().statements.set_password;
+        let updated = self
+            .timed(
+                sqlx::query(statement.text())
+                    .bind(hash)
+                    .bind(user)
+                    .execute(&mut *transaction),
+            )
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Err(not_found(Entity::User, user));
+        }
+        self.commit(transaction).await
+    }
+
+    async fn create(&self, entity: Entity, name: &str) -> Result<(), SqlError> {
+        check_name(entity, name)?;
+        let mut transaction = self.inner().pool.begin().await?;
+        let insert = &self.inner().statements.table(entity).insert;
+        let inserted = self
+            .timed(sqlx::query(insert.text()).bind(name).execute(&mut *transaction))
+            .await;
+        match inserted {
+            Ok(_) => self.commit(transaction).await,
+            Err(error) if is_unique_violation(&error) => Err(duplicate(entity, name)),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn rename(&self, entity: Entity, name: &str, new_name: &str) -> Result<(), SqlError> {
+        check_name(entity, new_name)?;
+        let mut transaction = self.inner().pool.begin().await?;
+        let rename = &self.inner().statements.table(entity).rename;
+        let renamed = self
+            .timed(
+                sqlx::query(rename.text())
+                    .bind(new_name)
+                    .bind(name)
+                    .execute(&mut *transaction),
+            )
+            .await;
+        match renamed {
+            Ok(done) if done.rows_affected() == 0 => {
+                // MySQL counts a rename to the same name as no change: tell the cases apart.
+                if name == new_name && self.exists(&mut transaction, entity, name).await? {
+                    return Ok(());
+                }
+                Err(not_found(entity, name))
+            }
+            Ok(_) => self.commit(transaction).await,
+            Err(error) if is_unique_violation(&error) => Err(duplicate(entity, new_name)),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn delete(&self, entity: Entity, name: &str) -> Result<(), SqlError> {
+        let mut transaction = self.inner().pool.begin().await?;
+        let delete = &self.inner().statements.table(entity).delete;
+        let deleted = self
+            .timed(sqlx::query(delete.text()).bind(name).execute(&mut *transaction))
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Err(not_found(entity, name));
+        }
+        self.commit(transaction).await
+    }
+
+    async fn list(&self, entity: Entity) -> Result<Vec<String>, SqlError> {
+        let list = &self.inner().statements.table(entity).list;
+        self.timed(sqlx::query_scalar(list.text()).fetch_all(&self.inner().pool))
+            .await
+    }
+
+    async fn exists(
+        &self,
+        transaction: &mut Transaction<'static, Any>,
+        entity: Entity,
+        name: &str,
+    ) -> Result<bool, SqlError> {
+        let exists = &self.inner().statements.table(entity).exists;
+        let count: i64 = self
+            .timed(
+                sqlx::query_scalar(exists.text())
+                    .bind(name)
+                    .fetch_one(&mut **transaction),
+            )
+            .await?;
+        Ok(count > 0)
+    }
+
+    /// Runs a link statement binding (`left`, `right`) names, after checking both exist.
+    async fn link(
+        &self,
+        statement: &Sql,
+        (left_entity, left): (Entity, &str),
+        (right_entity, right): (Entity, &str),
+    ) -> Result<(), SqlError> {
+        let mut transaction = self.inner().pool.begin().await?;
+        for (entity, name) in [(left_entity, left), (right_entity, right)] {
+            if !self.exists(&mut transaction, entity, name).await? {
+                return Err(not_found(entity, name));
+            }
+        }
+        self.timed(
+            sqlx::query(statement.text())
+                .bind(left)
+                .bind(right)
+                .execute(&mut *transaction),
+        )
+        .await?;
+        self.commit(transaction).await
+    }
+
+    /// The names a listing statement returns for `name`, which must exist.
+    async fn names_of(
+        &self,
+        statement: &Sql,
+        entity: Entity,
+        name: &str,
+    ) -> Result<Vec<String>, SqlError> {
+        let mut transaction = self.inner().pool.begin().await?;
+        if !self.exists(&mut transaction, entity, name).await? {
+            return Err(not_found(entity, name));
+        }
+        let names = self
+            .timed(
+                sqlx::query_scalar(statement.text())
+                    .bind(name)
+                    .fetch_all(&mut *transaction),
+            )
+            .await?;
+        transaction.commit().await?;
+        Ok(names)
+    }
+
+    /// Commits a write, telling every instance's cache (PostgreSQL's `NOTIFY` is delivered at
+    /// commit), then this one's.
+    async fn commit(&self, mut transaction: Transaction<'static, Any>) -> Result<(), SqlError> {
+        if self.dialect() == Dialect::Postgres {
+            self.timed(transaction.execute(NOTIFY_CHANGES)).await?;
+        }
+        self.timed(transaction.commit()).await?;
+        self.changed();
+        Ok(())
+    }
+}
+
+fn is_unique_violation(error: &SqlError) -> bool {
+    matches!(error, SqlError::Database(sqlx::Error::Database(error)) if error.is_unique_violation())
+}
+
+fn duplicate(entity: Entity, name: &str) -> SqlError {
+    SqlError::Duplicate {
+        entity,
+        name: name.to_owned(),
+    }
+}
+
+fn not_found(entity: Entity, name: &str) -> SqlError {
+    SqlError::NotFound {
+        entity,
+        name: name.to_owned(),
+    }
+}

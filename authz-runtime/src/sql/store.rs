@@ -1,0 +1,368 @@
+//! `SqlStore`: connecting, loading grants in one round trip, the cache, migrations.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, AssertSqlSafe, Executor, Row};
+
+use super::cache::GrantsCache;
+use super::error::SqlError;
+use super::migrate;
+use super::schema::{Dialect, Schema};
+use super::settings::{CacheSettings, PoolSettings, UnknownUsers};
+use super::statements::Statements;
+use crate::{CredentialsStore, Error, Grants};
+
+/// Users, groups and permissions in SQL, through sqlx: SQLite, PostgreSQL or MySQL/MariaDB,
+/// each behind its cargo feature (`sqlite`, the default; `postgres`; `mysql`).
+///
+/// A user's groups and permissions are loaded together, in one query, and cached across
+/// requests; every write through the admin API empties the cache, on every instance of the app
+/// when they share a PostgreSQL database. A query that fails or times out refuses the request
+/// with 503; it never grants.
+///
+/// ```
+/// use authz_runtime::sql::SqlStore;
+/// use authz_runtime::CredentialsStore;
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let store = SqlStore::connect("sqlite::memory:").await?;
+/// store.migrate().await?;
+/// store.create_user("rms").await?;
+/// store.create_group("admins").await?;
+/// store.create_permission("manage").await?;
+/// store.add_user_to_group("rms", "admins").await?;
+/// store.grant_permission("manage", "admins").await?;
+///
+/// let grants = store.load("rms").await.unwrap().expect("rms exists");
+/// assert!(grants.in_group("admins") && grants.has_permission("manage"));
+/// # Ok::<(), authz_runtime::sql::SqlError>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct SqlStore {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) pool: AnyPool,
+    pub(crate) statements: Statements,
+    schema: Schema,
+    pub(crate) cache: Option<Arc<GrantsCache>>,
+    unknown_users: UnknownUsers,
+    query_timeout: Duration,
+    listener: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(listener) = &self.listener {
+            listener.abort();
+        }
+    }
+}
+
+/// Builds a [`SqlStore`].
+#[must_use]
+pub struct SqlStoreBuilder {
+    url: String,
+    schema: Schema,
+    pool: PoolSettings,
+    cache: Option<CacheSettings>,
+    unknown_users: UnknownUsers,
+    query_timeout: Duration,
+}
+
+impl SqlStore {
+    /// Connects with the default settings (see [`SqlStore::builder`]).
+    pub async fn connect(url: &str) -> Result<Self, SqlError> {
+        Self::builder(url).connect().await
+    }
+
+    /// A builder for a store on the database at `url`: `sqlite://authz.db?mode=rwc`,
+    /// `sqlite::memory:`, `postgres://user@host/db`, `mysql://user@host/db`.
+    pub fn builder(url: &str) -> SqlStoreBuilder {
+        SqlStoreBuilder {
+            url: url.to_owned(),
+            schema: Schema::default(),
+            pool: PoolSettings::default(),
+            cache: Some(CacheSettings::default()),
+            unknown_users: UnknownUsers::default(),
+            query_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// The database's dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.inner.statements.dialect
+    }
+
+    /// The connection pool, shared with the application if it likes.
+    pub fn pool(&self) -> &AnyPool {
+        &self.inner.pool
+    }
+
+    /// The tables and columns in use.
+    pub fn schema(&self) -> &Schema {
+        &self.inner.schema
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    /// Creates the schema if it is missing, applying the migrations that ship with the crate.
+    /// Safe to call at every start, and from several instances at once.
+    pub async fn migrate(&self) -> Result<(), SqlError> {
+        // The migrations' statements name only whitelisted identifiers and bind every value.
+        let dialect = self.dialect();
+        let create = AssertSqlSafe(migrate::migrations_table(dialect));
+        self.timed(self.inner.pool.execute(create)).await?;
+        let applied: Vec<i64> = self
+            .timed(
+                sqlx::query_scalar::<_, i64>(AssertSqlSafe(migrate::applied_versions(dialect)))
+                    .fetch_all(&self.inner.pool),
+            )
+            .await?;
+        for migration in migrate::migrations(dialect, &self.inner.schema) {
+            if applied.contains(&migration.version) {
+                continue;
+            }
+            let mut transaction = self.inner.pool.begin().await?;
+            for statement in migration.statements {
+                self.timed(transaction.execute(AssertSqlSafe(statement)))
+                    .await?;
+            }
+            let recorded = sqlx::query(AssertSqlSafe(migrate::record_version(dialect)))
+                .bind(migration.version)
+                .bind(migration.description)
+                .execute(&mut *transaction)
+                .await;
+            match recorded {
+                Ok(_) => transaction.commit().await?,
+                // Another instance applied it at the same time; the statements are idempotent.
+                Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                    transaction.rollback().await?
+                }
+                Err(error) => return Err(error.into()),
+            }
+            tracing::info!(
+                target: "authz::sql",
+                version = migration.version,
+                "applied migration: {}",
+                migration.description
+            );
+        }
+        Ok(())
+    }
+
+    /// Runs `future` within the store's query timeout.
+    pub(crate) async fn timed<T>(
+        &self,
+        future: impl Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, SqlError> {
+        match tokio::time::timeout(self.inner.query_timeout, future).await {
+            Ok(result) => result.map_err(SqlError::from),
+            Err(_) => Err(SqlError::Timeout),
+        }
+    }
+
+    /// The grants of `user` straight from the database: `None` when no such user.
+    async fn query_grants(&self, user: &str) -> Result<Option<Arc<Grants>>, SqlError> {
+        let statements = &self.inner.statements;
+        let mut query = sqlx::query(statements.load.text());
+        for _ in 0..statements.load_binds {
+            query = query.bind(user);
+        }
+        let rows: Vec<AnyRow> = self.timed(query.fetch_all(&self.inner.pool)).await?;
+        let mut exists = false;
+        let mut groups = Vec::new();
+        let mut permissions = Vec::new();
+        for row in rows {
+            let kind: String = row.try_get(0)?;
+            let name: String = row.try_get(1)?;
+            match kind.as_str() {
+                "u" => exists = true,
+                "g" => groups.push(name),
+                _ => permissions.push(name),
+            }
+        }
+        Ok(exists.then(|| Arc::new(Grants::new(groups, permissions))))
+    }
+
+    /// Empties this instance's cache and, on PostgreSQL, every other instance's: called after
+    /// each committed write.
+    pub(crate) fn changed(&self) {
+        if let Some(cache) = &self.inner.cache {
+            cache.invalidate();
+        }
+    }
+}
+
+impl SqlStoreBuilder {
+    /// Table and column names other than TurboGears' defaults.
+    pub fn schema(mut self, schema: Schema) -> Self {
+        self.schema = schema;
+        self
+    }
+
+    /// Pool settings; those in the URL override them.
+    pub fn pool(mut self, pool: PoolSettings) -> Self {
+        self.pool = pool;
+        self
+    }
+
+    /// Cache settings (the cache is on by default).
+    pub fn cache(mut self, cache: CacheSettings) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// Turns the cross-request cache off: every request queries the database.
+    pub fn without_cache(mut self) -> Self {
+        self.cache = None;
+        self
+    }
+
+    /// What a signed-in user without a row is (default: anonymous).
+    pub fn unknown_users(mut self, unknown_users: UnknownUsers) -> Self {
+        self.unknown_users = unknown_users;
+        self
+    }
+
+    /// How long a query may take before the request is refused with 503 (default 5 s).
+    pub fn query_timeout(mut self, timeout: Duration) -> Self {
+        self.query_timeout = timeout;
+        self
+    }
+
+    /// Connects, opening one connection now so that a wrong URL or an unreachable server is
+    /// reported here rather than on the first request.
+    pub async fn connect(self) -> Result<SqlStore, SqlError> {
+        let dialect = Dialect::of_url(&self.url)
+            .ok_or_else(|| SqlError::UnsupportedUrl(redact(&self.url)))?;
+        check_feature(dialect)?;
+        let (pool_settings, url) = self.pool.take_from_url(&self.url)?;
+        pool_settings.validate()?;
+        sqlx::any::install_default_drivers();
+        let session = Arc::new(pool_settings.session_statements.clone());
+        let pool = AnyPoolOptions::new()
+            .max_connections(pool_settings.max_connections)
+            .min_connections(pool_settings.min_connections)
+            .acquire_timeout(pool_settings.acquire_timeout)
+            .idle_timeout(pool_settings.idle_timeout)
+            .max_lifetime(pool_settings.max_lifetime)
+            .test_before_acquire(pool_settings.test_before_acquire)
+            .after_connect(move |connection, _| {
+                let session = session.clone();
+                Box::pin(async move {
+                    // The application's own statements, as it wrote them.
+                    for statement in session.iter() {
+                        connection.execute(AssertSqlSafe(statement.clone())).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+
+        // Other instances' writes arrive by NOTIFY on PostgreSQL; elsewhere this instance's
+        // own writes and the time to live are all there is.
+        let listens = cfg!(feature = "postgres") && dialect == Dialect::Postgres;
+        let cache = self
+            .cache
+            .as_ref()
+            .map(|settings| Arc::new(GrantsCache::new(settings, !listens)));
+        #[cfg(feature = "postgres")]
+        let listener = match (&cache, dialect) {
+            (Some(cache), Dialect::Postgres) => Some(super::cache::listener::spawn(
+                url.clone(),
+                Arc::downgrade(cache),
+            )),
+            _ => None,
+        };
+        #[cfg(not(feature = "postgres"))]
+        let listener = None;
+
+        Ok(SqlStore {
+            inner: Arc::new(Inner {
+                pool,
+                statements: Statements::new(dialect, &self.schema),
+                schema: self.schema,
+                cache,
+                unknown_users: self.unknown_users,
+                query_timeout: self.query_timeout,
+                listener,
+            }),
+        })
+    }
+}
+
+fn check_feature(dialect: Dialect) -> Result<(), SqlError> {
+    let (enabled, database, feature) = match dialect {
+        Dialect::Sqlite => (cfg!(feature = "sqlite"), "SQLite", "sqlite"),
+        Dialect::Postgres => (cfg!(feature = "postgres"), "PostgreSQL", "postgres"),
+        Dialect::MySql => (cfg!(feature = "mysql"), "MySQL", "mysql"),
+    };
+    if enabled {
+        Ok(())
+    } else {
+        Err(SqlError::FeatureDisabled { database, feature })
+    }
+}
+
+/// The URL without its password, for error messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl CredentialsStore for SqlStore {
+    async fn load(&self, user: &str) -> Result<Option<Arc<Grants>>, Error> {
+        let cache = self.inner.cache.as_deref();
+        if let Some(cached) = cache.and_then(|cache| cache.get(user)) {
+            return Ok(cached);
+        }
+        let generation = cache.map(GrantsCache::generation);
+        match self.query_grants(user).await {
+            Ok(grants) => {
+                if let (Some(cache), Some(generation)) = (cache, generation) {
+                    cache.insert(user, grants.clone(), generation);
+                }
+                Ok(grants)
+            }
+            Err(error) => {
+                tracing::warn!(target: "authz::sql", user, %error, "loading grants failed");
+                Err(Error::store(error))
+            }
+        }
+    }
+
+    fn unknown_users_are_anonymous(&self) -> bool {
+        self.inner.unknown_users == UnknownUsers::Anonymous
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact("postgres://app:secret@db:5432/app"),
+            "postgres://app:***@db:5432/app"
+        );
+        assert_eq!(redact("sqlite::memory:"), "sqlite::memory:");
+    }
+}
