@@ -2,11 +2,15 @@
 
 use syn::{ExprCall, LitStr};
 
+use crate::message::Piece;
+
 /// One predicate of the language, built-in, combinator or custom, with its `msg` option.
 pub(crate) struct Predicate {
     pub(crate) kind: Kind,
     /// `msg = "…"`, replacing the default message.
     pub(crate) msg: Option<LitStr>,
+    /// `msg` with its placeholders resolved, once validated.
+    pub(crate) message: Option<Vec<Piece>>,
 }
 
 pub(crate) enum Kind {
@@ -64,6 +68,22 @@ impl Predicate {
             Kind::All(list) => format!("all({})", children(list)),
             Kind::Not(child) => format!("not({})", child.text()),
             Kind::Custom(call) => custom_text(call),
+        }
+    }
+
+    /// Whether the tree calls no custom predicate: evaluating it twice costs two lookups in
+    /// loaded credentials and has no other effect.
+    pub(crate) fn is_pure(&self) -> bool {
+        self.customs().is_empty()
+    }
+
+    /// Whether the tree has an `any`, the one predicate whose denial builds its message.
+    pub(crate) fn has_any(&self) -> bool {
+        match &self.kind {
+            Kind::Any(_) => true,
+            Kind::All(children) => children.iter().any(Predicate::has_any),
+            Kind::Not(child) => child.has_any(),
+            _ => false,
         }
     }
 

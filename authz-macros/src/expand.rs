@@ -68,11 +68,11 @@ pub(crate) fn value(valid: &Valid) -> TokenStream {
     let private = private();
     let customs = valid.predicate.customs();
     let mut generator = Generator {
-        messages: valid.messages.iter(),
         customs: 0,
         labels: 0,
+        tested: false,
     };
-    let body = generator.node(&valid.predicate);
+    let body = generator.verdict(&valid.predicate);
     let text = valid.predicate.text();
 
     let params: Vec<_> = (0..customs.len())
@@ -195,93 +195,178 @@ fn respanned(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
-/// Writes out one predicate tree, visiting nodes in the order `valid` resolved their messages.
-struct Generator<'a> {
-    messages: std::slice::Iter<'a, Option<Vec<Piece>>>,
-    customs: usize,
-    labels: usize,
+/// A built-in check on the request's credentials.
+#[derive(Clone, Copy)]
+enum Check {
+    Authenticated,
+    User,
+    Group,
+    Permission,
 }
 
-impl Generator<'_> {
+/// A built-in check as a `bool` expression: synchronous once the credentials are loaded, which
+/// is every check of a request but the first.
+fn check(check: Check, name: Option<&str>) -> TokenStream {
+    let private = private();
+    let (now, load) = match check {
+        Check::Authenticated => (quote!(is_authenticated_now), quote!(is_authenticated)),
+        Check::User => (quote!(is_user_now), quote!(is_user)),
+        Check::Group => (quote!(in_group_now), quote!(in_group)),
+        Check::Permission => (quote!(has_permission_now), quote!(has_permission)),
+    };
+    let args = match name {
+        Some(name) => quote!(__ctx, #name),
+        None => quote!(__ctx),
+    };
+    quote! {
+        match #private::#now(#args) {
+            ::core::option::Option::Some(met) => met,
+            ::core::option::Option::None => #private::#load(#args).await?,
+        }
+    }
+}
+
+/// Writes out one predicate tree.
+///
+/// Two forms of each node: a *test* (`bool`), and a *verdict* with the denial's message. A
+/// `not` only needs its child's test. A tree without custom predicates whose denial builds a
+/// message (it has an `any`) is tested first and only written out with messages when unmet,
+/// so that the allow path never allocates; custom predicates are never evaluated twice.
+struct Generator {
+    customs: usize,
+    labels: usize,
+    /// Writing out the messages of a tree already tested unmet: its subtrees need no test.
+    tested: bool,
+}
+
+impl Generator {
     fn label(&mut self) -> syn::Lifetime {
         self.labels += 1;
         syn::Lifetime::new(&format!("'__authz_{}", self.labels), Span::mixed_site())
     }
 
-    /// The node's `msg`, resolved, if it has one.
-    fn message(&mut self) -> Option<Vec<Piece>> {
-        self.messages.next().cloned().flatten()
+    /// The next custom predicate's field; customs are numbered in source order.
+    fn custom_field(&mut self) -> syn::Ident {
+        let field = format_ident!("c{}", self.customs);
+        self.customs += 1;
+        field
     }
 
-    fn node(&mut self, predicate: &Predicate) -> TokenStream {
+    /// Whether `predicate` holds, as a `bool` expression; no messages are built.
+    fn test(&mut self, predicate: &Predicate) -> TokenStream {
         let private = private();
-        let msg = self.message();
+        let all = |names: &[Name], kind: Check| {
+            let checks = names.iter().map(|name| check(kind, Some(&name.value)));
+            quote!((#(#checks)&&*))
+        };
+        let some = |names: &[Name], kind: Check| {
+            let checks = names.iter().map(|name| check(kind, Some(&name.value)));
+            quote!((#(#checks)||*))
+        };
+        match &predicate.kind {
+            Kind::NotAnonymous => check(Check::Authenticated, None),
+            Kind::IsAnonymous => {
+                let authenticated = check(Check::Authenticated, None);
+                quote!(!(#authenticated))
+            }
+            Kind::IsUser(name) => check(Check::User, Some(&name.value)),
+            Kind::InGroup(name) => check(Check::Group, Some(&name.value)),
+            Kind::HasPermission(name) => check(Check::Permission, Some(&name.value)),
+            Kind::InAllGroups(names) => all(names, Check::Group),
+            Kind::HasAllPermissions(names) => all(names, Check::Permission),
+            Kind::InAnyGroup(names) => some(names, Check::Group),
+            Kind::HasAnyPermission(names) => some(names, Check::Permission),
+            Kind::Any(children) => {
+                let tests: Vec<_> = children.iter().map(|child| self.test(child)).collect();
+                quote!((#(#tests)||*))
+            }
+            Kind::All(children) => {
+                let tests: Vec<_> = children.iter().map(|child| self.test(child)).collect();
+                quote!((#(#tests)&&*))
+            }
+            Kind::Not(child) => {
+                let test = self.test(child);
+                quote!(!(#test))
+            }
+            Kind::Custom(_) => {
+                let field = self.custom_field();
+                quote! {
+                    #private::Verdict::is_met(
+                        &#private::Predicate::evaluate(&self.#field, __ctx).await?
+                    )
+                }
+            }
+        }
+    }
+
+    /// The predicate's verdict, with its denial's message.
+    fn verdict(&mut self, predicate: &Predicate) -> TokenStream {
+        let private = private();
+        if !self.tested && predicate.is_pure() && predicate.has_any() {
+            let test = self.test(predicate);
+            self.tested = true;
+            let verdict = self.denial(predicate);
+            self.tested = false;
+            return quote! {
+                if #test { #private::Verdict::Met } else { #verdict }
+            };
+        }
+        self.denial(predicate)
+    }
+
+    /// The predicate's verdict, written out with messages all the way down.
+    fn denial(&mut self, predicate: &Predicate) -> TokenStream {
+        let private = private();
+        let msg = &predicate.message;
         let text = predicate.text();
         // A message with no run-time part, as a string literal.
         let fixed = |default: String| -> String {
-            match &msg {
+            match msg {
                 Some(pieces) => static_text(pieces),
                 None => default,
             }
         };
         let met = quote!(#private::Verdict::Met);
-        let check = |test: TokenStream, message: String| {
+        let leaf = |test: TokenStream, message: String| {
             quote! {
                 if #test { #met } else { #private::unmet(#message, #text) }
             }
         };
         match &predicate.kind {
-            Kind::NotAnonymous => check(
-                quote!(#private::is_authenticated(__ctx).await?),
-                fixed(message::not_anonymous()),
-            ),
-            Kind::IsAnonymous => check(
-                quote!(!#private::is_authenticated(__ctx).await?),
-                fixed(message::is_anonymous()),
-            ),
-            Kind::IsUser(name) => {
-                let value = &name.value;
-                check(
-                    quote!(#private::is_user(__ctx, #value).await?),
-                    fixed(message::is_user(value)),
-                )
-            }
-            Kind::InGroup(name) => {
-                let value = &name.value;
-                check(
-                    quote!(#private::in_group(__ctx, #value).await?),
-                    fixed(message::in_group(value)),
-                )
-            }
-            Kind::HasPermission(name) => {
-                let value = &name.value;
-                check(
-                    quote!(#private::has_permission(__ctx, #value).await?),
-                    fixed(message::has_permission(value)),
-                )
+            Kind::NotAnonymous
+            | Kind::IsAnonymous
+            | Kind::IsUser(_)
+            | Kind::InGroup(_)
+            | Kind::HasPermission(_)
+            | Kind::InAnyGroup(_)
+            | Kind::HasAnyPermission(_) => {
+                let default = match &predicate.kind {
+                    Kind::NotAnonymous => message::not_anonymous(),
+                    Kind::IsAnonymous => message::is_anonymous(),
+                    Kind::IsUser(name) => message::is_user(&name.value),
+                    Kind::InGroup(name) => message::in_group(&name.value),
+                    Kind::HasPermission(name) => message::has_permission(&name.value),
+                    Kind::InAnyGroup(_) => {
+                        render_default(message::in_any_group_template(), &predicate.kind)
+                    }
+                    _ => render_default(message::has_any_permission_template(), &predicate.kind),
+                };
+                let test = self.test(predicate);
+                leaf(test, fixed(default))
             }
             Kind::InAllGroups(names) => {
-                self.every(names, quote!(in_group), message::in_group, "in_group", &msg)
+                self.every(names, Check::Group, message::in_group, "in_group", msg)
             }
             Kind::HasAllPermissions(names) => self.every(
                 names,
-                quote!(has_permission),
+                Check::Permission,
                 message::has_permission,
                 "has_permission",
-                &msg,
+                msg,
             ),
-            Kind::InAnyGroup(names) => {
-                let default = render_default(message::in_any_group_template(), &predicate.kind);
-                some(names, quote!(in_group), fixed(default), &text)
-            }
-            Kind::HasAnyPermission(names) => {
-                let default =
-                    render_default(message::has_any_permission_template(), &predicate.kind);
-                some(names, quote!(has_permission), fixed(default), &text)
-            }
             Kind::Any(children) => {
                 let label = self.label();
-                let pieces = msg.unwrap_or_else(|| {
+                let pieces = msg.clone().unwrap_or_else(|| {
                     vec![
                         Piece::Text(
                             message::any_template()
@@ -302,7 +387,7 @@ impl Generator<'_> {
                     .iter()
                     .zip(&denials)
                     .map(|(child, denial)| {
-                        let child = self.node(child);
+                        let child = self.verdict(child);
                         quote! {
                             let #denial = match #child {
                                 #private::Verdict::Met => break #label #met,
@@ -320,11 +405,11 @@ impl Generator<'_> {
             }
             Kind::All(children) => {
                 let label = self.label();
-                let denial = restated(quote!(denial), &msg);
+                let denial = restated(quote!(denial), msg);
                 let checks: Vec<_> = children
                     .iter()
                     .map(|child| {
-                        let child = self.node(child);
+                        let child = self.verdict(child);
                         quote! {
                             if let #private::Verdict::Unmet(denial) = #child {
                                 break #label #private::Verdict::Unmet(#denial);
@@ -339,20 +424,14 @@ impl Generator<'_> {
                     }
                 }
             }
-            Kind::Not(child) => {
-                let message = fixed(message::not());
-                let child = self.node(child);
-                quote! {
-                    match #child {
-                        #private::Verdict::Met => #private::unmet(#message, #text),
-                        #private::Verdict::Unmet(_) => #met,
-                    }
-                }
+            Kind::Not(_) => {
+                // The child's message is never shown: test it, nothing more.
+                let test = self.test(predicate);
+                leaf(test, fixed(message::not()))
             }
             Kind::Custom(_) => {
-                let field = format_ident!("c{}", self.customs);
-                self.customs += 1;
-                let denial = restated(quote!(#private::decided(denial, #text)), &msg);
+                let field = self.custom_field();
+                let denial = restated(quote!(#private::decided(denial, #text)), msg);
                 quote! {
                     match #private::Predicate::evaluate(&self.#field, __ctx).await? {
                         #private::Verdict::Met => #met,
@@ -368,7 +447,7 @@ impl Generator<'_> {
     fn every(
         &mut self,
         names: &[Name],
-        test: TokenStream,
+        kind: Check,
         default: fn(&str) -> String,
         member: &str,
         msg: &Option<Vec<Piece>>,
@@ -382,8 +461,9 @@ impl Generator<'_> {
                 None => default(value),
             };
             let text = format!("{member}({value:?})");
+            let test = check(kind, Some(value));
             quote! {
-                if !#private::#test(__ctx, #value).await? {
+                if !(#test) {
                     break #label #private::unmet(#message, #text);
                 }
             }
@@ -393,22 +473,6 @@ impl Generator<'_> {
                 #(#checks)*
                 #private::Verdict::Met
             }
-        }
-    }
-}
-
-/// `in_any_group` / `has_any_permission`: met by the first member that is met.
-fn some(names: &[Name], test: TokenStream, message: String, text: &str) -> TokenStream {
-    let private = private();
-    let tests = names.iter().map(|name| {
-        let value = &name.value;
-        quote!(#private::#test(__ctx, #value).await?)
-    });
-    quote! {
-        if #(#tests)||* {
-            #private::Verdict::Met
-        } else {
-            #private::unmet(#message, #text)
         }
     }
 }

@@ -227,7 +227,11 @@ fn call_predicate(call: &ExprCall, errors: &mut Errors) -> Option<Predicate> {
         _ => return custom(call, errors),
     };
     errors.append(option_errors);
-    Some(Predicate { kind: kind?, msg })
+    Some(Predicate {
+        kind: kind?,
+        msg,
+        message: None,
+    })
 }
 
 /// A call to the user's own predicate. A trailing `msg = "…"` is the language's option, not an
@@ -256,6 +260,7 @@ fn custom(call: &ExprCall, errors: &mut Errors) -> Option<Predicate> {
     Some(Predicate {
         kind: Kind::Custom(Box::new(call)),
         msg,
+        message: None,
     })
 }
 

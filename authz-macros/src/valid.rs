@@ -4,27 +4,21 @@
 use std::collections::HashSet;
 
 use crate::ast::{Kind, Name, Predicate};
-use crate::message::{self, Piece};
+use crate::message;
 use crate::parse::Errors;
 
 /// A predicate whose names and messages have been checked, with each `msg` resolved.
 pub(crate) struct Valid {
     pub(crate) predicate: Predicate,
-    /// The resolved `msg` of each node, in the order `expand` visits nodes (pre-order).
-    pub(crate) messages: Vec<Option<Vec<Piece>>>,
 }
 
-pub(crate) fn validate(predicate: Predicate, errors: &mut Errors) -> Valid {
-    let mut messages = Vec::new();
-    check(&predicate, errors, &mut messages);
-    Valid {
-        predicate,
-        messages,
-    }
+pub(crate) fn validate(mut predicate: Predicate, errors: &mut Errors) -> Valid {
+    check(&mut predicate, errors);
+    Valid { predicate }
 }
 
-fn check(predicate: &Predicate, errors: &mut Errors, messages: &mut Vec<Option<Vec<Piece>>>) {
-    messages.push(predicate.msg.as_ref().and_then(|lit| {
+fn check(predicate: &mut Predicate, errors: &mut Errors) {
+    predicate.message = predicate.msg.as_ref().and_then(|lit| {
         let fields = message::fields(&predicate.kind);
         match message::render(&lit.value(), &fields) {
             Ok(pieces) => Some(pieces),
@@ -33,8 +27,8 @@ fn check(predicate: &Predicate, errors: &mut Errors, messages: &mut Vec<Option<V
                 None
             }
         }
-    }));
-    match &predicate.kind {
+    });
+    match &mut predicate.kind {
         Kind::IsUser(name) => check_name(name, "user", errors),
         Kind::InGroup(name) => check_name(name, "group", errors),
         Kind::HasPermission(name) => check_name(name, "permission", errors),
@@ -42,10 +36,10 @@ fn check(predicate: &Predicate, errors: &mut Errors, messages: &mut Vec<Option<V
         Kind::HasAllPermissions(names) | Kind::HasAnyPermission(names) => {
             check_list(names, "permission", errors)
         }
-        Kind::Any(children) | Kind::All(children) => children
-            .iter()
-            .for_each(|child| check(child, errors, messages)),
-        Kind::Not(child) => check(child, errors, messages),
+        Kind::Any(children) | Kind::All(children) => {
+            children.iter_mut().for_each(|child| check(child, errors))
+        }
+        Kind::Not(child) => check(child, errors),
         Kind::NotAnonymous | Kind::IsAnonymous | Kind::Custom(_) => {}
     }
 }

@@ -26,26 +26,49 @@ pub async fn guard<P: Predicate>(
     crate::guard::check(parts, predicate, site).await
 }
 
+// Each built-in has a synchronous fast path, taken once the credentials are loaded (every
+// check after the first of a request), and an async one that loads them.
+
+/// `not_anonymous()`, when the user is known.
+#[inline(always)]
+pub fn is_authenticated_now(ctx: &Context<'_>) -> Option<bool> {
+    ctx.user_now().map(|user| user.is_some())
+}
+
 /// `not_anonymous()`.
-#[inline]
 pub async fn is_authenticated(ctx: &Context<'_>) -> Result<bool, Error> {
     Ok(ctx.user().await?.is_some())
 }
 
+/// `is_user(name)`, when the user is known.
+#[inline(always)]
+pub fn is_user_now(ctx: &Context<'_>, name: &str) -> Option<bool> {
+    ctx.user_now().map(|user| user == Some(name))
+}
+
 /// `is_user(name)`.
-#[inline]
 pub async fn is_user(ctx: &Context<'_>, name: &str) -> Result<bool, Error> {
     Ok(ctx.user().await? == Some(name))
 }
 
+/// `in_group(name)`, when the grants are loaded.
+#[inline(always)]
+pub fn in_group_now(ctx: &Context<'_>, name: &str) -> Option<bool> {
+    ctx.grants_now().map(|grants| grants.in_group(name))
+}
+
 /// `in_group(name)`.
-#[inline]
 pub async fn in_group(ctx: &Context<'_>, name: &str) -> Result<bool, Error> {
     Ok(ctx.grants().await?.in_group(name))
 }
 
+/// `has_permission(name)`, when the grants are loaded.
+#[inline(always)]
+pub fn has_permission_now(ctx: &Context<'_>, name: &str) -> Option<bool> {
+    ctx.grants_now().map(|grants| grants.has_permission(name))
+}
+
 /// `has_permission(name)`.
-#[inline]
 pub async fn has_permission(ctx: &Context<'_>, name: &str) -> Result<bool, Error> {
     Ok(ctx.grants().await?.has_permission(name))
 }

@@ -37,6 +37,14 @@ pub trait Authenticator: Send + Sync + 'static {
         &self,
         request: &Parts,
     ) -> impl Future<Output = Result<Option<String>, Error>> + Send;
+
+    /// The same answer without waiting, for authenticators that never wait (a header, a
+    /// signed cookie): it spares the future `authenticate` returns. The default, `None`, means
+    /// "ask `authenticate`".
+    fn authenticate_now(&self, request: &Parts) -> Option<Result<Option<String>, Error>> {
+        let _ = request;
+        None
+    }
 }
 
 /// The object-safe side of [`Authenticator`], which the layer stores.
@@ -45,6 +53,8 @@ pub(crate) trait DynAuthenticator: Send + Sync + 'static {
         &'a self,
         request: &'a Parts,
     ) -> BoxFuture<'a, Result<Option<String>, Error>>;
+
+    fn authenticate_now(&self, request: &Parts) -> Option<Result<Option<String>, Error>>;
 }
 
 impl<A: Authenticator> DynAuthenticator for A {
@@ -53,5 +63,9 @@ impl<A: Authenticator> DynAuthenticator for A {
         request: &'a Parts,
     ) -> BoxFuture<'a, Result<Option<String>, Error>> {
         Box::pin(Authenticator::authenticate(self, request))
+    }
+
+    fn authenticate_now(&self, request: &Parts) -> Option<Result<Option<String>, Error>> {
+        Authenticator::authenticate_now(self, request)
     }
 }

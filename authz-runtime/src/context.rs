@@ -53,6 +53,18 @@ impl<'r> Context<'r> {
         self.credentials.grants(self.parts).await
     }
 
+    /// The user, when the authenticator was asked already: no waiting.
+    #[inline]
+    pub(crate) fn user_now(&self) -> Option<Option<&str>> {
+        self.credentials.user_now()
+    }
+
+    /// The grants, when they were loaded already: no waiting.
+    #[inline]
+    pub(crate) fn grants_now(&self) -> Option<&Grants> {
+        self.credentials.grants_now()
+    }
+
     /// The request's head: method, URI, headers, extensions.
     pub fn parts(&self) -> &Parts {
         self.parts

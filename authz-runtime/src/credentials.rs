@@ -3,12 +3,11 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::response::Response;
-use tokio::sync::OnceCell;
 
 use crate::authenticator::DynAuthenticator;
 use crate::store::DynStore;
@@ -75,13 +74,16 @@ pub(crate) struct Shared {
 
 /// One request's credentials, placed in its extensions by the layer and filled in lazily by
 /// the guards: identity-only predicates never reach the store.
+///
+/// The extractors of one request run one after another, never at once, so plain `OnceLock`s
+/// suffice: a value is computed by the first guard that needs it and read by the rest.
 #[derive(Clone)]
 pub(crate) struct RequestCredentials(Arc<Lazy>);
 
 struct Lazy {
     shared: Arc<Shared>,
-    user: OnceCell<Option<Arc<str>>>,
-    grants: OnceCell<Arc<Grants>>,
+    user: OnceLock<Option<String>>,
+    grants: OnceLock<Arc<Grants>>,
 }
 
 static NO_GRANTS: LazyLock<Arc<Grants>> = LazyLock::new(Default::default);
@@ -90,8 +92,8 @@ impl RequestCredentials {
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
         Self(Arc::new(Lazy {
             shared,
-            user: OnceCell::new(),
-            grants: OnceCell::new(),
+            user: OnceLock::new(),
+            grants: OnceLock::new(),
         }))
     }
 
@@ -104,49 +106,75 @@ impl RequestCredentials {
         })
     }
 
+    /// The user, if the authenticator was asked already.
+    #[inline]
+    pub(crate) fn user_now(&self) -> Option<Option<&str>> {
+        self.0.user.get().map(Option::as_deref)
+    }
+
+    /// The grants, if they were loaded already.
+    #[inline]
+    pub(crate) fn grants_now(&self) -> Option<&Grants> {
+        match self.user_now() {
+            Some(None) => Some(&NO_GRANTS),
+            _ => self.0.grants.get().map(|grants| &**grants),
+        }
+    }
+
     /// The authenticated user, asking the authenticator the first time.
     pub(crate) async fn user(&self, parts: &Parts) -> Result<Option<&str>, Error> {
-        let user = self
-            .0
-            .user
-            .get_or_try_init(|| async {
-                let Some(user) = self.0.shared.authenticator.authenticate(parts).await? else {
-                    return Ok(None);
-                };
-                let store = &self.0.shared.store;
-                if store.unknown_users_are_anonymous() {
-                    // The same lookup serves the grants, so no predicate pays for it twice.
-                    match store.load(&user).await? {
-                        Some(grants) => {
-                            let _ = self.0.grants.set(grants);
-                        }
-                        None => return Ok::<_, Error>(None),
-                    }
+        if let Some(user) = self.user_now() {
+            return Ok(user);
+        }
+        let user = self.authenticate(parts).await?;
+        Ok(self.0.user.get_or_init(|| user).as_deref())
+    }
+
+    async fn authenticate(&self, parts: &Parts) -> Result<Option<String>, Error> {
+        let authenticator = &self.0.shared.authenticator;
+        let user = match authenticator.authenticate_now(parts) {
+            Some(user) => user?,
+            None => authenticator.authenticate(parts).await?,
+        };
+        let Some(user) = user else {
+            return Ok(None);
+        };
+        let store = &self.0.shared.store;
+        if store.unknown_users_are_anonymous() {
+            // The same lookup serves the grants, so no predicate pays for it twice.
+            match load(&**store, &user).await? {
+                Some(grants) => {
+                    let _ = self.0.grants.set(grants);
                 }
-                Ok(Some(Arc::from(user)))
-            })
-            .await?;
-        Ok(user.as_deref())
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(user))
     }
 
     /// The user's grants, loading them from the store the first time; none when anonymous or
     /// unknown to the store.
     pub(crate) async fn grants(&self, parts: &Parts) -> Result<&Grants, Error> {
-        if let Some(grants) = self.0.grants.get() {
+        if let Some(grants) = self.grants_now() {
             return Ok(grants);
         }
         let Some(user) = self.user(parts).await? else {
             return Ok(&NO_GRANTS);
         };
-        let grants = self
-            .0
-            .grants
-            .get_or_try_init(|| async {
-                let grants = self.0.shared.store.load(user).await?;
-                Ok::<_, Error>(grants.unwrap_or_else(|| NO_GRANTS.clone()))
-            })
-            .await?;
-        Ok(grants)
+        if let Some(grants) = self.0.grants.get() {
+            return Ok(grants);
+        }
+        let grants = load(&*self.0.shared.store, user).await?;
+        let grants = grants.unwrap_or_else(|| NO_GRANTS.clone());
+        Ok(self.0.grants.get_or_init(|| grants))
+    }
+}
+
+/// A user's grants from `store`, without a future when it has them at hand.
+async fn load(store: &dyn DynStore, user: &str) -> Result<Option<Arc<Grants>>, Error> {
+    match store.load_now(user) {
+        Some(grants) => grants,
+        None => store.load(user).await,
     }
 }
 
@@ -164,7 +192,7 @@ impl RequestCredentials {
 /// }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity(pub Option<Arc<str>>);
+pub struct Identity(pub Option<String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Identity {
     type Rejection = Response;
@@ -173,7 +201,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Identity {
         let found = async {
             let credentials = RequestCredentials::from_parts(parts)?;
             let user = credentials.user(parts).await?;
-            Ok::<_, Error>(user.map(Arc::from))
+            Ok::<_, Error>(user.map(str::to_owned))
         };
         match found.await {
             Ok(user) => Ok(Identity(user)),

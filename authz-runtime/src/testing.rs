@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::http::HeaderName;
 use axum::http::request::Parts;
 
 use crate::credentials::{RequestCredentials, Shared};
@@ -23,13 +24,15 @@ pub const TEST_USER_HEADER: &str = "x-test-user";
 /// ```
 #[derive(Debug, Clone)]
 pub struct TestAuthenticator {
-    header: &'static str,
+    header: HeaderName,
 }
 
 impl TestAuthenticator {
-    /// Reads the user from `header` instead.
+    /// Reads the user from `header` (lowercase) instead.
     pub fn with_header(header: &'static str) -> Self {
-        Self { header }
+        Self {
+            header: HeaderName::from_static(header),
+        }
     }
 }
 
@@ -41,7 +44,17 @@ impl Default for TestAuthenticator {
 
 impl Authenticator for TestAuthenticator {
     async fn authenticate(&self, request: &Parts) -> Result<Option<String>, Error> {
-        let Some(value) = request.headers.get(self.header) else {
+        self.user(request)
+    }
+
+    fn authenticate_now(&self, request: &Parts) -> Option<Result<Option<String>, Error>> {
+        Some(self.user(request))
+    }
+}
+
+impl TestAuthenticator {
+    fn user(&self, request: &Parts) -> Result<Option<String>, Error> {
+        let Some(value) = request.headers.get(&self.header) else {
             return Ok(None);
         };
         let user = value

@@ -31,7 +31,10 @@ fn app(store: SqlStore) -> Router {
 }
 
 async fn seeded(builder: SqlStoreBuilder) -> SqlStore {
-    let store = builder.connect().await.expect("the test database accepts connections");
+    let store = builder
+        .connect()
+        .await
+        .expect("the test database accepts connections");
     store.migrate().await.unwrap();
     if !store.user_exists("rms").await.unwrap() {
         store.create_user("rms").await.unwrap();
@@ -55,10 +58,19 @@ async fn mariadb_closing_idle_connections_fails_no_request() {
     )
     .await;
     let app = app(store.clone());
-    assert_eq!(get_("/admin").user("rms").send(&app).await.status, StatusCode::OK);
+    assert_eq!(
+        get_("/admin").user("rms").send(&app).await.status,
+        StatusCode::OK
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(get_("/admin").user("rms").send(&app).await.status, StatusCode::OK);
-    assert_eq!(get_("/admin").user("rms").send(&app).await.status, StatusCode::OK);
+    assert_eq!(
+        get_("/admin").user("rms").send(&app).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get_("/admin").user("rms").send(&app).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,9 +80,14 @@ async fn postgres_backends_killed_between_requests_fail_no_request() {
     };
     let store = seeded(SqlStore::builder(&database.url).without_cache()).await;
     let app = app(store.clone());
-    assert_eq!(get_("/admin").user("rms").send(&app).await.status, StatusCode::OK);
+    assert_eq!(
+        get_("/admin").user("rms").send(&app).await.status,
+        StatusCode::OK
+    );
 
-    let mut admin = sqlx::PgConnection::connect(&database.server_url).await.unwrap();
+    let mut admin = sqlx::PgConnection::connect(&database.server_url)
+        .await
+        .unwrap();
     let killed = admin
         .execute(AssertSqlSafe(format!(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
@@ -79,10 +96,16 @@ async fn postgres_backends_killed_between_requests_fail_no_request() {
         )))
         .await
         .unwrap();
-    assert!(killed.rows_affected() >= 1, "the store had a connection to kill");
+    assert!(
+        killed.rows_affected() >= 1,
+        "the store had a connection to kill"
+    );
 
     for _ in 0..3 {
-        assert_eq!(get_("/admin").user("rms").send(&app).await.status, StatusCode::OK);
+        assert_eq!(
+            get_("/admin").user("rms").send(&app).await.status,
+            StatusCode::OK
+        );
     }
 }
 
@@ -102,15 +125,25 @@ async fn outage(backend: Backend) {
     )
     .await;
     let app = app(store);
-    assert_eq!(get_("/admin").user("rms").send(&app).await.status, StatusCode::OK);
+    assert_eq!(
+        get_("/admin").user("rms").send(&app).await.status,
+        StatusCode::OK
+    );
 
     proxy.outage().await;
     let started = Instant::now();
     let mut refused = 0;
     while started.elapsed() < Duration::from_secs(3) {
         let seen = get_("/admin").user("rms").send(&app).await;
-        assert_eq!(seen.status, StatusCode::SERVICE_UNAVAILABLE, "during the outage");
-        assert_eq!(seen.body, "Access could not be checked; please try again later");
+        assert_eq!(
+            seen.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "during the outage"
+        );
+        assert_eq!(
+            seen.body,
+            "Access could not be checked; please try again later"
+        );
         refused += 1;
     }
     assert!(refused >= 2, "requests kept coming during the outage");
@@ -121,7 +154,11 @@ async fn outage(backend: Backend) {
 
     proxy.restore();
     let seen = get_("/admin").user("rms").send(&app).await;
-    assert_eq!(seen.status, StatusCode::OK, "the first request after the outage");
+    assert_eq!(
+        seen.status,
+        StatusCode::OK,
+        "the first request after the outage"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,8 +181,14 @@ async fn two_instances_share_grant_changes_within_a_second() {
     let second_app = app(second.clone());
     // Give the second instance's listener its connection, then warm its cache.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(get_("/admin").user("rms").send(&second_app).await.status, StatusCode::OK);
-    assert_eq!(get_("/admin").user("rms").send(&second_app).await.status, StatusCode::OK);
+    assert_eq!(
+        get_("/admin").user("rms").send(&second_app).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get_("/admin").user("rms").send(&second_app).await.status,
+        StatusCode::OK
+    );
 
     first.remove_user_from_group("rms", "admins").await.unwrap();
     let changed = Instant::now();
@@ -163,11 +206,21 @@ async fn two_instances_share_grant_changes_within_a_second() {
 
     // And back: a grant made through the second shows on the first.
     let first_app = app(first.clone());
-    assert_eq!(get_("/admin").user("rms").send(&first_app).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get_("/admin").user("rms").send(&first_app).await.status,
+        StatusCode::FORBIDDEN
+    );
     second.add_user_to_group("rms", "admins").await.unwrap();
     let changed = Instant::now();
-    while CredentialsStore::load(&first, "rms").await.unwrap().is_none_or(|g| !g.in_group("admins")) {
-        assert!(changed.elapsed() < Duration::from_secs(1), "the grant did not arrive in a second");
+    while CredentialsStore::load(&first, "rms")
+        .await
+        .unwrap()
+        .is_none_or(|g| !g.in_group("admins"))
+    {
+        assert!(
+            changed.elapsed() < Duration::from_secs(1),
+            "the grant did not arrive in a second"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -187,8 +240,14 @@ async fn an_instance_cut_off_from_notifications_drops_its_cache() {
     .await;
     let second_app = app(second.clone());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(get_("/admin").user("rms").send(&second_app).await.status, StatusCode::OK);
-    assert_eq!(get_("/admin").user("rms").send(&second_app).await.status, StatusCode::OK);
+    assert_eq!(
+        get_("/admin").user("rms").send(&second_app).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get_("/admin").user("rms").send(&second_app).await.status,
+        StatusCode::OK
+    );
 
     // Cut off: the revocation's NOTIFY never reaches the second instance.
     proxy.outage().await;
@@ -204,11 +263,18 @@ async fn an_instance_cut_off_from_notifications_drops_its_cache() {
     let restored = Instant::now();
     loop {
         let status = get_("/admin").user("rms").send(&second_app).await.status;
-        assert_ne!(status, StatusCode::OK, "a stale grant was served after reconnecting");
+        assert_ne!(
+            status,
+            StatusCode::OK,
+            "a stale grant was served after reconnecting"
+        );
         if status == StatusCode::FORBIDDEN {
             break;
         }
-        assert!(restored.elapsed() < Duration::from_secs(5), "never recovered");
+        assert!(
+            restored.elapsed() < Duration::from_secs(5),
+            "never recovered"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -39,7 +39,10 @@ async fn connect(database: &TestDatabase) -> SqlStore {
 }
 
 async fn migrated(builder: SqlStoreBuilder) -> SqlStore {
-    let store = builder.connect().await.expect("the test database accepts connections");
+    let store = builder
+        .connect()
+        .await
+        .expect("the test database accepts connections");
     store.migrate().await.expect("migrations apply");
     store
 }
@@ -78,7 +81,9 @@ fn set<'a>(items: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
 }
 
 async fn grants_of(store: &SqlStore, user: &str) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
-    let grants = CredentialsStore::load(store, user).await.expect("the lookup succeeds")?;
+    let grants = CredentialsStore::load(store, user)
+        .await
+        .expect("the lookup succeeds")?;
     Some((set(grants.groups()), set(grants.permissions())))
 }
 
@@ -101,25 +106,46 @@ async fn adapter_fixture_grants(database: &TestDatabase) {
     assert_eq!(grants_of(&store, "rasmus").await, Some((set([]), set([]))));
     // An unknown user has no row, hence no groups and no permissions.
     assert_eq!(grants_of(&store, "nobody").await, None);
-    let rms = CredentialsStore::load(&store, "rms").await.unwrap().unwrap();
+    let rms = CredentialsStore::load(&store, "rms")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!rms.in_group("no-such-group") && !rms.has_permission("no-such-permission"));
 }
 
 async fn adapter_fixture_listings(database: &TestDatabase) {
     let store = connect(database).await;
     fixture(&store).await;
-    assert_eq!(store.users().await.unwrap(), ["guido", "linus", "rasmus", "rms", "sballmer"]);
+    assert_eq!(
+        store.users().await.unwrap(),
+        ["guido", "linus", "rasmus", "rms", "sballmer"]
+    );
     assert_eq!(
         store.groups().await.unwrap(),
         ["admins", "developers", "php", "python", "trolls"]
     );
-    assert_eq!(store.permissions().await.unwrap(), ["commit", "edit-site", "see-site"]);
-    assert_eq!(store.group_members("developers").await.unwrap(), ["linus", "rms"]);
+    assert_eq!(
+        store.permissions().await.unwrap(),
+        ["commit", "edit-site", "see-site"]
+    );
+    assert_eq!(
+        store.group_members("developers").await.unwrap(),
+        ["linus", "rms"]
+    );
     assert!(store.group_members("python").await.unwrap().is_empty());
-    assert_eq!(store.user_groups("rms").await.unwrap(), ["admins", "developers"]);
+    assert_eq!(
+        store.user_groups("rms").await.unwrap(),
+        ["admins", "developers"]
+    );
     assert!(store.user_groups("guido").await.unwrap().is_empty());
-    assert_eq!(store.permission_groups("edit-site").await.unwrap(), ["admins", "developers"]);
-    assert_eq!(store.group_permissions("developers").await.unwrap(), ["commit", "edit-site"]);
+    assert_eq!(
+        store.permission_groups("edit-site").await.unwrap(),
+        ["admins", "developers"]
+    );
+    assert_eq!(
+        store.group_permissions("developers").await.unwrap(),
+        ["commit", "edit-site"]
+    );
     assert!(matches!(
         store.group_members("no-such-group").await,
         Err(SqlError::NotFound { entity: Entity::Group, name }) if name == "no-such-group"
@@ -129,8 +155,14 @@ async fn adapter_fixture_listings(database: &TestDatabase) {
 async fn removing_members_empties_a_group(database: &TestDatabase) {
     let store = connect(database).await;
     fixture(&store).await;
-    store.remove_user_from_group("rms", "developers").await.unwrap();
-    store.remove_user_from_group("linus", "developers").await.unwrap();
+    store
+        .remove_user_from_group("rms", "developers")
+        .await
+        .unwrap();
+    store
+        .remove_user_from_group("linus", "developers")
+        .await
+        .unwrap();
     assert!(store.group_members("developers").await.unwrap().is_empty());
     assert_eq!(grants_of(&store, "linus").await, Some((set([]), set([]))));
     assert_eq!(
@@ -138,7 +170,10 @@ async fn removing_members_empties_a_group(database: &TestDatabase) {
         Some((set(["admins"]), set(["edit-site"])))
     );
     // Removing a non-member, or adding a member again, changes nothing.
-    store.remove_user_from_group("linus", "developers").await.unwrap();
+    store
+        .remove_user_from_group("linus", "developers")
+        .await
+        .unwrap();
     store.add_user_to_group("rms", "admins").await.unwrap();
     assert_eq!(store.group_members("admins").await.unwrap(), ["rms"]);
 }
@@ -160,9 +195,18 @@ async fn create_rename_delete_round_trip(database: &TestDatabase) {
     store.delete_permission("push").await.unwrap();
     store.delete_group("hackers").await.unwrap();
     store.delete_user("richard").await.unwrap();
-    assert_eq!(store.users().await.unwrap(), ["guido", "linus", "rasmus", "sballmer"]);
-    assert_eq!(store.groups().await.unwrap(), ["admins", "php", "python", "trolls"]);
-    assert_eq!(store.permissions().await.unwrap(), ["edit-site", "see-site"]);
+    assert_eq!(
+        store.users().await.unwrap(),
+        ["guido", "linus", "rasmus", "sballmer"]
+    );
+    assert_eq!(
+        store.groups().await.unwrap(),
+        ["admins", "php", "python", "trolls"]
+    );
+    assert_eq!(
+        store.permissions().await.unwrap(),
+        ["edit-site", "see-site"]
+    );
 
     store.create_user("rms").await.unwrap();
     assert_eq!(grants_of(&store, "rms").await, Some((set([]), set([]))));
@@ -179,9 +223,17 @@ async fn duplicates_and_missing_rows_are_typed_errors(database: &TestDatabase) {
     };
     duplicate(store.create_user("rms").await, Entity::User, "rms");
     duplicate(store.create_group("admins").await, Entity::Group, "admins");
-    duplicate(store.create_permission("commit").await, Entity::Permission, "commit");
+    duplicate(
+        store.create_permission("commit").await,
+        Entity::Permission,
+        "commit",
+    );
     duplicate(store.rename_user("guido", "rms").await, Entity::User, "rms");
-    duplicate(store.rename_group("php", "python").await, Entity::Group, "python");
+    duplicate(
+        store.rename_group("php", "python").await,
+        Entity::Group,
+        "python",
+    );
     duplicate(
         store.rename_permission("commit", "see-site").await,
         Entity::Permission,
@@ -195,13 +247,41 @@ async fn duplicates_and_missing_rows_are_typed_errors(database: &TestDatabase) {
         other => panic!("expected a missing {entity} {name:?}, got {other:?}"),
     };
     missing(store.delete_user("nobody").await, Entity::User, "nobody");
-    missing(store.delete_group("nogroup").await, Entity::Group, "nogroup");
-    missing(store.delete_permission("noperm").await, Entity::Permission, "noperm");
-    missing(store.rename_user("nobody", "x").await, Entity::User, "nobody");
-    missing(store.add_user_to_group("nobody", "admins").await, Entity::User, "nobody");
-    missing(store.add_user_to_group("rms", "nogroup").await, Entity::Group, "nogroup");
-    missing(store.grant_permission("noperm", "admins").await, Entity::Permission, "noperm");
-    missing(store.revoke_permission("commit", "nogroup").await, Entity::Group, "nogroup");
+    missing(
+        store.delete_group("nogroup").await,
+        Entity::Group,
+        "nogroup",
+    );
+    missing(
+        store.delete_permission("noperm").await,
+        Entity::Permission,
+        "noperm",
+    );
+    missing(
+        store.rename_user("nobody", "x").await,
+        Entity::User,
+        "nobody",
+    );
+    missing(
+        store.add_user_to_group("nobody", "admins").await,
+        Entity::User,
+        "nobody",
+    );
+    missing(
+        store.add_user_to_group("rms", "nogroup").await,
+        Entity::Group,
+        "nogroup",
+    );
+    missing(
+        store.grant_permission("noperm", "admins").await,
+        Entity::Permission,
+        "noperm",
+    );
+    missing(
+        store.revoke_permission("commit", "nogroup").await,
+        Entity::Group,
+        "nogroup",
+    );
 
     let message = store.create_user("rms").await.unwrap_err().to_string();
     assert_eq!(message, "a user named \"rms\" already exists");
@@ -229,7 +309,10 @@ async fn bad_names_are_refused_and_nothing_is_written(database: &TestDatabase) {
         }
         assert!(matches!(
             store.rename_user("rms", name).await,
-            Err(SqlError::InvalidName { entity: Entity::User, .. })
+            Err(SqlError::InvalidName {
+                entity: Entity::User,
+                ..
+            })
         ));
     }
     // 255 characters fit.
@@ -249,11 +332,17 @@ async fn deletes_cascade(database: &TestDatabase) {
         grants_of(&store, "rms").await,
         Some((set(["admins"]), set(["edit-site"])))
     );
-    assert_eq!(store.permission_groups("commit").await.unwrap(), Vec::<String>::new());
+    assert_eq!(
+        store.permission_groups("commit").await.unwrap(),
+        Vec::<String>::new()
+    );
     store.delete_user("sballmer").await.unwrap();
     assert!(store.group_members("trolls").await.unwrap().is_empty());
     store.delete_permission("edit-site").await.unwrap();
-    assert_eq!(grants_of(&store, "rms").await, Some((set(["admins"]), set([]))));
+    assert_eq!(
+        grants_of(&store, "rms").await,
+        Some((set(["admins"]), set([])))
+    );
 }
 
 async fn migrate_twice_keeps_the_data(database: &TestDatabase) {
@@ -261,7 +350,10 @@ async fn migrate_twice_keeps_the_data(database: &TestDatabase) {
     fixture(&store).await;
     store.migrate().await.unwrap();
     let again = connect(database).await;
-    assert_eq!(again.group_members("developers").await.unwrap(), ["linus", "rms"]);
+    assert_eq!(
+        again.group_members("developers").await.unwrap(),
+        ["linus", "rms"]
+    );
 }
 
 async fn translated_schema_with_reserved_words(database: &TestDatabase) {
@@ -317,7 +409,11 @@ async fn identity_only() -> &'static str {
     "ok"
 }
 
-#[require(all(in_group("admins"), has_permission("edit-site"), not(in_group("trolls"))))]
+#[require(all(
+    in_group("admins"),
+    has_permission("edit-site"),
+    not(in_group("trolls"))
+))]
 #[require(has_any_permission("commit", "edit-site"))]
 async fn grants_heavy() -> &'static str {
     "ok"
@@ -355,7 +451,10 @@ async fn identity_only_predicates_run_no_query(database: &TestDatabase) {
     for user in ["rms", "guido", "nobody"] {
         get_("/identity").user(user).send(&app).await;
     }
-    assert_eq!(get_("/identity").user("rms").send(&app).await.status, StatusCode::OK);
+    assert_eq!(
+        get_("/identity").user("rms").send(&app).await.status,
+        StatusCode::OK
+    );
     assert_eq!(statements_mentioning(&table) - before, 0);
 }
 
@@ -367,11 +466,20 @@ async fn group_predicates_run_one_query_cold_and_none_warm(database: &TestDataba
     let app = app(store);
 
     let before = statements_mentioning(&table);
-    assert_eq!(get_("/grants").user("rms").send(&app).await.status, StatusCode::OK);
+    assert_eq!(
+        get_("/grants").user("rms").send(&app).await.status,
+        StatusCode::OK
+    );
     assert_eq!(statements_mentioning(&table) - before, 1, "cold: one query");
     let before = statements_mentioning(&table);
-    assert_eq!(get_("/grants").user("rms").send(&app).await.status, StatusCode::OK);
-    assert_eq!(get_("/identity").user("rms").send(&app).await.status, StatusCode::OK);
+    assert_eq!(
+        get_("/grants").user("rms").send(&app).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get_("/identity").user("rms").send(&app).await.status,
+        StatusCode::OK
+    );
     assert_eq!(statements_mentioning(&table) - before, 0, "warm: no query");
 
     // Without the cache, every request costs exactly one query however many predicates ask.
@@ -384,7 +492,10 @@ async fn group_predicates_run_one_query_cold_and_none_warm(database: &TestDataba
     let app = self::app(uncached);
     let before = statements_mentioning(&table);
     for _ in 0..3 {
-        assert_eq!(get_("/grants").user("linus").send(&app).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            get_("/grants").user("linus").send(&app).await.status,
+            StatusCode::FORBIDDEN
+        );
     }
     assert_eq!(statements_mentioning(&table) - before, 3);
 }
@@ -395,13 +506,25 @@ async fn a_write_invalidates_the_cache(database: &TestDatabase) {
     let store = migrated(SqlStore::builder(&database.url).schema(schema)).await;
     fixture(&store).await;
     let app = app(store.clone());
-    assert_eq!(get_("/grants").user("linus").send(&app).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get_("/grants").user("linus").send(&app).await.status,
+        StatusCode::FORBIDDEN
+    );
     store.add_user_to_group("linus", "admins").await.unwrap();
     let before = statements_mentioning(&table);
-    assert_eq!(get_("/grants").user("linus").send(&app).await.status, StatusCode::OK);
+    assert_eq!(
+        get_("/grants").user("linus").send(&app).await.status,
+        StatusCode::OK
+    );
     assert_eq!(statements_mentioning(&table) - before, 1);
-    store.revoke_permission("edit-site", "admins").await.unwrap();
-    store.revoke_permission("edit-site", "developers").await.unwrap();
+    store
+        .revoke_permission("edit-site", "admins")
+        .await
+        .unwrap();
+    store
+        .revoke_permission("edit-site", "developers")
+        .await
+        .unwrap();
     let seen = get_("/grants").user("linus").send(&app).await;
     assert_eq!(seen.status, StatusCode::FORBIDDEN);
     assert_eq!(seen.body, "The user must have the \"edit-site\" permission");
@@ -411,7 +534,10 @@ async fn a_deleted_user_is_anonymous_by_default(database: &TestDatabase) {
     let store = connect(database).await;
     fixture(&store).await;
     let app = app(store.clone());
-    assert_eq!(get_("/identity").user("rms").send(&app).await.status, StatusCode::OK);
+    assert_eq!(
+        get_("/identity").user("rms").send(&app).await.status,
+        StatusCode::OK
+    );
     store.delete_user("rms").await.unwrap();
     // The session still names rms, but rms is gone: anonymous, told to sign in.
     assert_eq!(
@@ -426,6 +552,12 @@ async fn a_deleted_user_is_anonymous_by_default(database: &TestDatabase) {
     )
     .await;
     let app = self::app(lenient);
-    assert_eq!(get_("/identity").user("rms").send(&app).await.status, StatusCode::OK);
-    assert_eq!(get_("/grants").user("rms").send(&app).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get_("/identity").user("rms").send(&app).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get_("/grants").user("rms").send(&app).await.status,
+        StatusCode::FORBIDDEN
+    );
 }

@@ -178,7 +178,11 @@ impl SqlStore {
         let mut transaction = self.inner().pool.begin().await?;
         let insert = &self.inner().statements.table(entity).insert;
         let inserted = self
-            .timed(sqlx::query(insert.text()).bind(name).execute(&mut *transaction))
+            .timed(
+                sqlx::query(insert.text())
+                    .bind(name)
+                    .execute(&mut *transaction),
+            )
             .await;
         match inserted {
             Ok(_) => self.commit(transaction).await,
@@ -217,7 +221,11 @@ impl SqlStore {
         let mut transaction = self.inner().pool.begin().await?;
         let delete = &self.inner().statements.table(entity).delete;
         let deleted = self
-            .timed(sqlx::query(delete.text()).bind(name).execute(&mut *transaction))
+            .timed(
+                sqlx::query(delete.text())
+                    .bind(name)
+                    .execute(&mut *transaction),
+            )
             .await?;
         if deleted.rows_affected() == 0 {
             return Err(not_found(entity, name));

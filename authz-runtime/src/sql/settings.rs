@@ -246,9 +246,10 @@ mod tests {
             error("sqlite:x.db?pool_max_connections=many"),
             "invalid setting `pool_max_connections`: expected a whole number, got \"many\""
         );
-        assert!(error("sqlite:x.db?pool_size=3").starts_with(
-            "invalid setting `pool_size`: unknown pool setting; expected one of"
-        ));
+        assert!(
+            error("sqlite:x.db?pool_size=3")
+                .starts_with("invalid setting `pool_size`: unknown pool setting; expected one of")
+        );
         assert_eq!(
             error("sqlite:x.db?pool_max_connections=0"),
             "invalid setting `pool_max_connections`: must be at least 1"

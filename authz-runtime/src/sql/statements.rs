@@ -107,37 +107,40 @@ impl Statements {
 
         let table = |table: &str, name: &str| Table {
             insert: format!("INSERT INTO {table} ({name}) VALUES ({})", p(1)).into(),
-            rename: format!("UPDATE {table} SET {name} = {} WHERE {name} = {}", p(1), p(2)).into(),
+            rename: format!(
+                "UPDATE {table} SET {name} = {} WHERE {name} = {}",
+                p(1),
+                p(2)
+            )
+            .into(),
             delete: format!("DELETE FROM {table} WHERE {name} = {}", p(1)).into(),
             exists: format!("SELECT COUNT(*) FROM {table} WHERE {name} = {}", p(1)).into(),
             list: format!("SELECT {name} FROM {table} ORDER BY {name}").into(),
         };
 
         // The link statements take (member, container) names, as the admin calls do.
-        let link = |link: &str,
-                    left: (&str, &str, &str),
-                    right: (&str, &str, &str)|
-         -> (String, String) {
-            let (left_table, left_id, left_name) = left;
-            let (right_table, right_id, right_name) = right;
-            let add = format!(
-                "INSERT INTO {link} ({left_id}, {right_id}) \
+        let link =
+            |link: &str, left: (&str, &str, &str), right: (&str, &str, &str)| -> (String, String) {
+                let (left_table, left_id, left_name) = left;
+                let (right_table, right_id, right_name) = right;
+                let add = format!(
+                    "INSERT INTO {link} ({left_id}, {right_id}) \
                  SELECT l.{left_id}, r.{right_id} FROM {left_table} l, {right_table} r \
                  WHERE l.{left_name} = {} AND r.{right_name} = {} \
                  AND NOT EXISTS (SELECT 1 FROM {link} x \
                  WHERE x.{left_id} = l.{left_id} AND x.{right_id} = r.{right_id})",
-                p(1),
-                p(2)
-            );
-            let remove = format!(
-                "DELETE FROM {link} \
+                    p(1),
+                    p(2)
+                );
+                let remove = format!(
+                    "DELETE FROM {link} \
                  WHERE {left_id} IN (SELECT {left_id} FROM {left_table} WHERE {left_name} = {}) \
                  AND {right_id} IN (SELECT {right_id} FROM {right_table} WHERE {right_name} = {})",
-                p(1),
-                p(2)
-            );
-            (add, remove)
-        };
+                    p(1),
+                    p(2)
+                );
+                (add, remove)
+            };
         let (add_member, remove_member) = link(
             &user_groups,
             (&users, &user_id, &user_name),

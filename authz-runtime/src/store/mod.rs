@@ -33,6 +33,13 @@ pub trait CredentialsStore: Send + Sync + 'static {
     /// The grants of `user`, or `None` when the store has no such user.
     fn load(&self, user: &str) -> impl Future<Output = Result<Option<Arc<Grants>>, Error>> + Send;
 
+    /// The same answer without waiting, when the store has it at hand (in memory, in a cache):
+    /// it spares the future `load` returns. The default, `None`, means "ask `load`".
+    fn load_now(&self, user: &str) -> Option<Result<Option<Arc<Grants>>, Error>> {
+        let _ = user;
+        None
+    }
+
     /// Whether a signed-in user the store does not know counts as anonymous. When true, the
     /// user's row is looked up (through [`load`](Self::load), once per request) before any
     /// predicate is decided, so a deleted user's live session stops working at once. Default:
@@ -46,12 +53,18 @@ pub trait CredentialsStore: Send + Sync + 'static {
 pub(crate) trait DynStore: Send + Sync + 'static {
     fn load<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<Arc<Grants>>, Error>>;
 
+    fn load_now(&self, user: &str) -> Option<Result<Option<Arc<Grants>>, Error>>;
+
     fn unknown_users_are_anonymous(&self) -> bool;
 }
 
 impl<S: CredentialsStore> DynStore for S {
     fn load<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<Arc<Grants>>, Error>> {
         Box::pin(CredentialsStore::load(self, user))
+    }
+
+    fn load_now(&self, user: &str) -> Option<Result<Option<Arc<Grants>>, Error>> {
+        CredentialsStore::load_now(self, user)
     }
 
     fn unknown_users_are_anonymous(&self) -> bool {

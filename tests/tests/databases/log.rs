@@ -43,7 +43,9 @@ pub fn events(target: &str, level: Level, needle: &str) -> Vec<Logged> {
     LOG.lock()
         .expect("the log lock")
         .iter()
-        .filter(|event| event.target == target && event.level <= level && event.text.contains(needle))
+        .filter(|event| {
+            event.target == target && event.level <= level && event.text.contains(needle)
+        })
         .cloned()
         .collect()
 }

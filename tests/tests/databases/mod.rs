@@ -126,7 +126,8 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let (backend, server_url, name) = (self.backend, self.server_url.clone(), self.name.clone());
+        let (backend, server_url, name) =
+            (self.backend, self.server_url.clone(), self.name.clone());
         // Drop may run inside the test's runtime: clean up on a thread with its own.
         let cleanup = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -151,7 +152,8 @@ impl Drop for TestDatabase {
                         }
                     }
                     Backend::MySql => {
-                        if let Ok(mut connection) = sqlx::MySqlConnection::connect(&server_url).await
+                        if let Ok(mut connection) =
+                            sqlx::MySqlConnection::connect(&server_url).await
                         {
                             let _ = connection
                                 .execute(AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))

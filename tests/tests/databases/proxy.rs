@@ -19,7 +19,9 @@ pub struct Proxy {
 impl Proxy {
     /// Starts forwarding 127.0.0.1:`port` to `upstream` (`host:port`).
     pub async fn start(upstream: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
         let port = listener.local_addr().expect("a bound address").port();
         let down = Arc::new(AtomicBool::new(false));
         let connections = Arc::new(Mutex::new(JoinSet::new()));
