@@ -83,6 +83,9 @@ impl SqlStore {
 
     /// A builder for a store on the database at `url`: `sqlite://authz.db?mode=rwc`,
     /// `sqlite::memory:`, `postgres://user@host/db`, `mysql://user@host/db`.
+    ///
+    /// An in-memory SQLite database lives in one connection, so its pool holds exactly one,
+    /// never closed while the store lives.
     pub fn builder(url: &str) -> SqlStoreBuilder {
         SqlStoreBuilder {
             url: url.to_owned(),
@@ -244,7 +247,16 @@ impl SqlStoreBuilder {
         let dialect = Dialect::of_url(&self.url)
             .ok_or_else(|| SqlError::UnsupportedUrl(redact(&self.url)))?;
         check_feature(dialect)?;
-        let (pool_settings, url) = self.pool.take_from_url(&self.url)?;
+        let (mut pool_settings, url) = self.pool.take_from_url(&self.url)?;
+        if dialect == Dialect::Sqlite && is_in_memory(&url) {
+            // Each SQLite connection to `:memory:` is a database of its own, gone when the
+            // connection closes: keep exactly one, for the life of the store.
+            pool_settings = pool_settings
+                .with_max_connections(1)
+                .with_min_connections(1)
+                .with_idle_timeout(None)
+                .with_max_lifetime(None);
+        }
         pool_settings.validate()?;
         sqlx::any::install_default_drivers();
         let session = Arc::new(pool_settings.session_statements.clone());
@@ -313,6 +325,11 @@ fn check_feature(dialect: Dialect) -> Result<(), SqlError> {
     }
 }
 
+/// Whether a SQLite URL names an in-memory database.
+fn is_in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
 /// The URL without its password, for error messages.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -346,6 +363,10 @@ impl CredentialsStore for SqlStore {
                 Err(Error::store(error))
             }
         }
+    }
+
+    fn load_now(&self, user: &str) -> Option<Result<Option<Arc<Grants>>, Error>> {
+        self.inner.cache.as_deref()?.get(user).map(Ok)
     }
 
     fn unknown_users_are_anonymous(&self) -> bool {
