@@ -82,7 +82,19 @@ pub fn unmet(message: &'static str, decided_by: &'static str) -> Verdict {
 /// An unmet `any`: its message names the failed children's messages, joined with `", "`.
 #[cold]
 pub fn unmet_any(pieces: &[MessagePiece], failed: &[Denial], decided_by: &'static str) -> Verdict {
-    let mut message = String::new();
+    let failed_len: usize = failed
+        .iter()
+        .map(|denial| denial.message().len() + 2)
+        .sum();
+    let length: usize = pieces
+        .iter()
+        .map(|piece| match piece {
+            MessagePiece::Text(text) => text.len(),
+            MessagePiece::FailedPredicates => failed_len,
+        })
+        .sum();
+    // Sized once: the message is the denial's only allocation.
+    let mut message = String::with_capacity(length);
     for piece in pieces {
         match piece {
             MessagePiece::Text(text) => message.push_str(text),
