@@ -82,10 +82,7 @@ pub fn unmet(message: &'static str, decided_by: &'static str) -> Verdict {
 /// An unmet `any`: its message names the failed children's messages, joined with `", "`.
 #[cold]
 pub fn unmet_any(pieces: &[MessagePiece], failed: &[Denial], decided_by: &'static str) -> Verdict {
-    let failed_len: usize = failed
-        .iter()
-        .map(|denial| denial.message().len() + 2)
-        .sum();
+    let failed_len: usize = failed.iter().map(|denial| denial.message().len() + 2).sum();
     let length: usize = pieces
         .iter()
         .map(|piece| match piece {

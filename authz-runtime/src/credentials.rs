@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 
 use crate::authenticator::DynAuthenticator;
+use crate::denial::Denials;
 use crate::store::DynStore;
 use crate::{Error, denial};
 
@@ -67,9 +68,11 @@ impl Grants {
 }
 
 /// What every request shares: set up once by [`AuthzLayer`](crate::AuthzLayer).
+#[derive(Clone)]
 pub(crate) struct Shared {
-    pub(crate) authenticator: Box<dyn DynAuthenticator>,
-    pub(crate) store: Box<dyn DynStore>,
+    pub(crate) authenticator: Arc<dyn DynAuthenticator>,
+    pub(crate) store: Arc<dyn DynStore>,
+    pub(crate) denials: Denials,
 }
 
 /// One request's credentials, placed in its extensions by the layer and filled in lazily by
@@ -104,6 +107,10 @@ impl RequestCredentials {
                  `.layer(AuthzLayer::new(authenticator, store))` to the router",
             )
         })
+    }
+
+    pub(crate) fn denials(&self) -> &Denials {
+        &self.0.shared.denials
     }
 
     /// The user, if the authenticator was asked already.

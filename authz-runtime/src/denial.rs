@@ -1,26 +1,73 @@
 //! Turning an unmet predicate or an error into a response: 401 for anonymous users, 403 for
-//! signed-in ones, 503 when the check could not be made; JSON for API clients, plain text
-//! otherwise.
+//! signed-in ones, 503 when the check could not be made. Browsers are sent to sign in when a
+//! login URL is set; JSON clients get JSON and never a redirect; the application may answer
+//! itself (Pyramid's forbidden view).
 
-use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use std::fmt;
+use std::sync::Arc;
+
+use axum::http::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::guard::GuardSite;
 use crate::{Denial, Error};
 
 /// What a client asked for in `Accept`, as far as denials care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Wants {
+pub enum Wants {
+    /// `application/json` (or a `+json` type) preferred: an API client.
     Json,
+    /// `text/html` preferred: a browser.
+    Html,
+    /// Anything else: plain text.
     Text,
 }
 
+/// A request that was refused, as the application's own denial response sees it.
+#[derive(Debug, Clone)]
+pub struct Denied {
+    /// 401 (nobody signed in) or 403 (signed in, not allowed).
+    pub status: StatusCode,
+    /// The predicate's message.
+    pub message: String,
+    /// What the client asked for.
+    pub wants: Wants,
+    /// The refused request's path and query, for `came_from`.
+    pub came_from: String,
+    /// Where a browser is sent to sign in (`login?came_from=…`), when a login URL is set.
+    pub login_redirect: Option<String>,
+}
+
+/// The application's own denial responses: `None` leaves a denial to the default.
+pub(crate) type Responder = Arc<dyn Fn(&Denied) -> Option<Response> + Send + Sync>;
+
+/// How denials are answered; set on [`AuthzLayer`](crate::AuthzLayer).
+#[derive(Clone, Default)]
+pub(crate) struct Denials {
+    pub(crate) login_url: Option<String>,
+    pub(crate) json_only: bool,
+    pub(crate) responder: Option<Responder>,
+}
+
+impl fmt::Debug for Denials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Denials")
+            .field("login_url", &self.login_url)
+            .field("json_only", &self.json_only)
+            .field("responder", &self.responder.is_some())
+            .finish()
+    }
+}
+
 /// JSON when the client prefers `application/json` (or any `+json` type) to HTML and plain
-/// text; also when it names no preference but sent JSON itself.
+/// text; also when it names no preference but sent JSON itself. HTML when it prefers
+/// `text/html`.
 pub(crate) fn negotiate(headers: &HeaderMap) -> Wants {
     let mut json = 0.0f32;
+    let mut html = 0.0f32;
     let mut text = 0.0f32;
     let mut any_accept = false;
     for value in headers.get_all(ACCEPT) {
@@ -42,13 +89,18 @@ pub(crate) fn negotiate(headers: &HeaderMap) -> Wants {
             any_accept |= media != "*/*";
             if media == "application/json" || media.ends_with("+json") {
                 json = json.max(quality);
-            } else if media.starts_with("text/") || media == "application/xhtml+xml" {
+            } else if media == "text/html" || media == "application/xhtml+xml" {
+                html = html.max(quality);
+            } else if media.starts_with("text/") {
                 text = text.max(quality);
             }
         }
     }
-    if json > 0.0 && json >= text {
+    if json > 0.0 && json >= html && json >= text {
         return Wants::Json;
+    }
+    if html > 0.0 && html >= text {
+        return Wants::Html;
     }
     let sent_json = headers
         .get(CONTENT_TYPE)
@@ -67,6 +119,7 @@ pub(crate) fn deny(
     user: Option<&str>,
     denial: &Denial,
     site: &GuardSite<'_>,
+    denials: &Denials,
 ) -> Response {
     let status = if user.is_some() {
         StatusCode::FORBIDDEN
@@ -85,7 +138,48 @@ pub(crate) fn deny(
         "access denied: {}",
         denial.message(),
     );
-    respond(&parts.headers, status, denial.message())
+    let wants = if denials.json_only {
+        Wants::Json
+    } else {
+        negotiate(&parts.headers)
+    };
+    let came_from = parts.uri.path_and_query().map_or_else(
+        || parts.uri.path().to_owned(),
+        |path| path.as_str().to_owned(),
+    );
+    let login_redirect = denials.login_url.as_ref().map(|login| {
+        let separator = if login.contains('?') { '&' } else { '?' };
+        let came_from = utf8_percent_encode(&came_from, NON_ALPHANUMERIC);
+        format!("{login}{separator}came_from={came_from}")
+    });
+    let denied = Denied {
+        status,
+        message: denial.message().to_owned(),
+        wants,
+        came_from,
+        login_redirect,
+    };
+    if let Some(response) = denials
+        .responder
+        .as_ref()
+        .and_then(|respond| respond(&denied))
+    {
+        return response;
+    }
+    default_response(&denied)
+}
+
+/// Without the application's own response: browsers that are anonymous go to sign in (303
+/// See Other) when a login URL is set; everyone else gets the message in the form they asked
+/// for.
+pub fn default_response(denied: &Denied) -> Response {
+    if let (Wants::Html, StatusCode::UNAUTHORIZED, Some(login)) =
+        (denied.wants, denied.status, &denied.login_redirect)
+        && let Ok(location) = HeaderValue::from_str(login)
+    {
+        return (StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response();
+    }
+    respond(denied.wants, denied.status, &denied.message)
 }
 
 /// The response when the check itself failed: 503 with a generic body; the cause goes to the
@@ -100,34 +194,55 @@ pub(crate) fn unavailable(parts: &Parts, error: &Error, handler: &str) -> Respon
         "access could not be checked, request refused: {error}",
     );
     respond(
-        &parts.headers,
+        negotiate(&parts.headers),
         StatusCode::SERVICE_UNAVAILABLE,
         "Access could not be checked; please try again later",
     )
 }
 
 /// A denial body in the form the client wants.
-pub(crate) fn respond(headers: &HeaderMap, status: StatusCode, detail: &str) -> Response {
-    match negotiate(headers) {
-        Wants::Json => {
-            let body = serde_json::json!({ "status": status.as_u16(), "detail": detail });
+pub(crate) fn respond(wants: Wants, status: StatusCode, detail: &str) -> Response {
+    let (content_type, body) = match wants {
+        Wants::Json => (
+            "application/json",
+            serde_json::json!({ "status": status.as_u16(), "detail": detail }).to_string(),
+        ),
+        Wants::Html => {
+            let title = status.canonical_reason().unwrap_or("Denied");
             (
-                status,
-                [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-                body.to_string(),
+                "text/html; charset=utf-8",
+                format!(
+                    "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{} {title}</title>\
+                     </head><body><h1>{title}</h1><p>{}</p></body></html>\n",
+                    status.as_u16(),
+                    escape_html(detail)
+                ),
             )
-                .into_response()
         }
-        Wants::Text => (
-            status,
-            [(
-                CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            )],
-            detail.to_owned(),
-        )
-            .into_response(),
+        Wants::Text => ("text/plain; charset=utf-8", detail.to_owned()),
+    };
+    (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        body,
+    )
+        .into_response()
+}
+
+/// `text` safe to place in HTML.
+pub(crate) fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
     }
+    escaped
 }
 
 #[cfg(test)]
@@ -146,9 +261,9 @@ mod tests {
     }
 
     #[test]
-    fn browsers_get_text_and_api_clients_json() {
+    fn browsers_get_html_and_api_clients_json() {
         let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-        assert_eq!(wants(&[browser], None), Wants::Text);
+        assert_eq!(wants(&[browser], None), Wants::Html);
         assert_eq!(wants(&["application/json"], None), Wants::Json);
         assert_eq!(wants(&["application/problem+json"], None), Wants::Json);
         assert_eq!(
@@ -157,8 +272,9 @@ mod tests {
         );
         assert_eq!(
             wants(&["application/json;q=0.2, text/html"], None),
-            Wants::Text
+            Wants::Html
         );
+        assert_eq!(wants(&["text/plain"], None), Wants::Text);
         assert_eq!(wants(&[], None), Wants::Text);
         assert_eq!(wants(&["*/*"], None), Wants::Text);
     }
@@ -167,6 +283,14 @@ mod tests {
     fn a_json_request_without_preference_gets_json() {
         assert_eq!(wants(&[], Some("application/json")), Wants::Json);
         assert_eq!(wants(&["*/*"], Some("application/json")), Wants::Json);
-        assert_eq!(wants(&["text/html"], Some("application/json")), Wants::Text);
+        assert_eq!(wants(&["text/html"], Some("application/json")), Wants::Html);
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            escape_html("<script>\"x\" & 'y'</script>"),
+            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
+        );
     }
 }

@@ -49,7 +49,13 @@ where
     };
     // A custom predicate may have decided without asking who the user is; 401 or 403 needs it.
     match credentials.user(parts).await {
-        Ok(user) => Err(denial::deny(parts, user, &denial, site)),
+        Ok(user) => Err(denial::deny(
+            parts,
+            user,
+            &denial,
+            site,
+            credentials.denials(),
+        )),
         Err(error) => Err(denial::unavailable(parts, &error, site.handler)),
     }
 }

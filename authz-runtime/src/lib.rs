@@ -110,6 +110,9 @@ pub mod testing;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod sql;
 
+#[cfg(feature = "sign-in")]
+pub mod signin;
+
 #[doc(hidden)]
 pub mod __private;
 
@@ -117,6 +120,7 @@ pub use authenticator::Authenticator;
 pub use authz_layer::{AuthzLayer, AuthzService};
 pub use context::Context;
 pub use credentials::{Grants, Identity};
+pub use denial::{Denied, Wants, default_response};
 pub use error::{Error, ErrorKind};
 pub use guard::GuardSite;
 pub use predicate::{Denial, Predicate, Verdict};

@@ -13,11 +13,11 @@ inventory::collect!(GuardSite<'static>);
 /// use authz_runtime::{guarded_handlers, require};
 ///
 /// #[require(has_permission("manage"), msg = "Only managers can see this")]
-/// async fn settings() {}
+/// async fn audited_settings() {}
 ///
 /// let site = guarded_handlers()
 ///     .into_iter()
-///     .find(|site| site.handler.ends_with("::settings"))
+///     .find(|site| site.handler.ends_with("::audited_settings"))
 ///     .unwrap();
 /// assert_eq!(site.rule, r#"has_permission("manage")"#);
 /// assert_eq!(site.message, Some("Only managers can see this"));

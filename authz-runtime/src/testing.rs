@@ -102,8 +102,9 @@ impl TestRequest {
     pub fn new(user: Option<&str>, grants: Grants) -> Self {
         let (parts, ()) = axum::http::Request::new(()).into_parts();
         let shared = Shared {
-            authenticator: Box::new(FixedUser(user.map(str::to_owned))),
-            store: Box::new(FixedGrants(Arc::new(grants))),
+            authenticator: Arc::new(FixedUser(user.map(str::to_owned))),
+            store: Arc::new(FixedGrants(Arc::new(grants))),
+            denials: Default::default(),
         };
         Self {
             parts,

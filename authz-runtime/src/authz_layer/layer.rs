@@ -3,7 +3,10 @@ use std::sync::Arc;
 use tower_layer::Layer;
 
 use super::AuthzService;
+use axum::response::Response;
+
 use crate::credentials::Shared;
+use crate::denial::{Denials, Denied};
 use crate::{Authenticator, CredentialsStore};
 
 /// Runs access control for every route under it: holds the authenticator and the credentials
@@ -40,10 +43,59 @@ impl AuthzLayer {
     pub fn new(authenticator: impl Authenticator, store: impl CredentialsStore) -> Self {
         Self {
             shared: Arc::new(Shared {
-                authenticator: Box::new(authenticator),
-                store: Box::new(store),
+                authenticator: Arc::new(authenticator),
+                store: Arc::new(store),
+                denials: Denials::default(),
             }),
         }
+    }
+
+    fn denials(&mut self) -> &mut Denials {
+        &mut Arc::make_mut(&mut self.shared).denials
+    }
+
+    /// Sends browsers (`Accept: text/html`) that are refused while anonymous to sign in, with
+    /// `303 See Other` to `login_url?came_from=<path and query>`. JSON clients still get JSON.
+    /// Check `came_from` with [`safe_came_from`](crate::signin::safe_came_from) (feature
+    /// `sign-in`) before redirecting to it.
+    pub fn with_login_url(mut self, login_url: &str) -> Self {
+        self.denials().login_url = Some(login_url.to_owned());
+        self
+    }
+
+    /// Answers every denial as JSON (`{"status": …, "detail": …}`), whatever the client
+    /// asks for: for APIs.
+    pub fn with_json_denials(mut self) -> Self {
+        self.denials().json_only = true;
+        self
+    }
+
+    /// The application's own denial responses, like Pyramid's forbidden view: `respond` gets
+    /// each refused request and returns a response, or `None` for the default
+    /// ([`default_response`](crate::default_response)). Errors (503) are not denials and do
+    /// not come here.
+    ///
+    /// ```
+    /// use authz_runtime::{AuthzLayer, Denied, MemoryStore, Wants};
+    /// use authz_runtime::testing::TestAuthenticator;
+    /// use axum::http::StatusCode;
+    /// use axum::response::{Html, IntoResponse};
+    ///
+    /// let layer = AuthzLayer::new(TestAuthenticator::default(), MemoryStore::default())
+    ///     .with_login_url("/login")
+    ///     .with_denial_response(|denied: &Denied| {
+    ///         (denied.wants == Wants::Html && denied.status == StatusCode::FORBIDDEN).then(|| {
+    ///             let page = format!("<h1>Not for you</h1><p>{}</p>", denied.message);
+    ///             (StatusCode::FORBIDDEN, Html(page)).into_response()
+    ///         })
+    ///     });
+    /// ```
+    pub fn with_denial_response<F>(mut self, respond: F) -> Self
+    where
+        F: Fn(&Denied) -> Option<Response> + Send + Sync + 'static,
+    {
+        self.denials().responder = Some(Arc::new(respond));
+        self
     }
 }
 

@@ -29,7 +29,9 @@ const SAMPLES: usize = 5_000;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let database = std::env::args().nth(1).unwrap_or_else(|| "sqlite".to_owned());
+    let database = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "sqlite".to_owned());
     let url = match database.as_str() {
         "sqlite" => {
             let path = std::env::temp_dir().join("authz_bench.db");
@@ -46,7 +48,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             if exists.is_none() {
                 admin.execute("CREATE DATABASE authz_bench").await?;
             }
-            let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
+            let base = server
+                .rsplit_once('/')
+                .map_or(server.as_str(), |(base, _)| base);
             format!("{base}/authz_bench")
         }
         other => return Err(format!("unknown database {other:?}: sqlite or postgres").into()),
@@ -57,7 +61,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let warm = connect(SqlStore::builder(&url)).await?;
 
     let users = sample_users();
-    let grants = CredentialsStore::load(&cold, &users[0]).await?.expect("seeded user");
+    let grants = CredentialsStore::load(&cold, &users[0])
+        .await?
+        .expect("seeded user");
     println!(
         "{database}: {USERS} users, {GROUPS} groups, {GROUPS_PER_USER} groups per user; \
          a user holds {} groups and {} permissions",

@@ -44,6 +44,8 @@ use tower::ServiceExt;
 pub struct Seen {
     pub status: StatusCode,
     pub content_type: String,
+    /// The `Location` header, empty when there is none.
+    pub location: String,
     pub body: String,
 }
 
@@ -93,11 +95,15 @@ impl Call {
             .await
             .expect("routers never fail");
         let status = response.status();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .map(|value| value.to_str().unwrap_or_default().to_owned())
-            .unwrap_or_default();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|value| value.to_str().unwrap_or_default().to_owned())
+                .unwrap_or_default()
+        };
+        let content_type = header("content-type");
+        let location = header("location");
         let body = response
             .into_body()
             .collect()
@@ -107,6 +113,7 @@ impl Call {
         Seen {
             status,
             content_type,
+            location,
             body: String::from_utf8_lossy(&body).into_owned(),
         }
     }
