@@ -31,6 +31,8 @@ pub enum Wants {
 pub struct Denied {
     /// 401 (nobody signed in) or 403 (signed in, not allowed).
     pub status: StatusCode,
+    /// The signed-in user, for a 403.
+    pub user: Option<String>,
     /// The predicate's message.
     pub message: String,
     /// What the client asked for.
@@ -154,6 +156,7 @@ pub(crate) fn deny(
     });
     let denied = Denied {
         status,
+        user: user.map(str::to_owned),
         message: denial.message().to_owned(),
         wants,
         came_from,

@@ -1,34 +1,15 @@
-//! The demo's own predicates and its authenticator.
+//! The demo's own predicates (the seed's `is_month`, and "only the author"), its clock, and its
+//! authenticators.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use authz_runtime::{Authenticator, Context, Error, Predicate, Verdict};
+use authz_runtime::{Context, Error, Predicate, Verdict};
 use axum::extract::{Extension, Path};
-use axum::http::request::Parts;
 
-use crate::routes::Blog;
+use crate::db::Demo;
 
-/// The header naming the signed-in user. This stands in for a sign-in form: the demo trusts it
-/// the way an app behind an authenticating proxy trusts the proxy's header.
-pub const USER_HEADER: &str = "x-demo-user";
-
-/// Reads the user from [`USER_HEADER`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DemoAuthenticator;
-
-impl Authenticator for DemoAuthenticator {
-    async fn authenticate(&self, request: &Parts) -> Result<Option<String>, Error> {
-        Ok(request
-            .headers
-            .get(USER_HEADER)
-            .and_then(|value| value.to_str().ok())
-            .filter(|user| !user.is_empty())
-            .map(str::to_owned))
-    }
-}
-
-/// Where the current month comes from: the system clock, or a fixed month in tests.
+/// Where the current month comes from: the system clock, or a month set by tests.
 #[derive(Debug, Clone)]
 pub struct Clock(Arc<AtomicU32>);
 
@@ -67,11 +48,12 @@ fn month_of_day(days: u64) -> u32 {
         (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
-    (if month_index < 10 {
+    let month = if month_index < 10 {
         month_index + 3
     } else {
         month_index - 9
-    }) as u32
+    };
+    month as u32
 }
 
 /// Check that the current month is the specified one (the seed's `is_month`).
@@ -104,16 +86,16 @@ pub fn is_author() -> IsAuthor {
 
 impl Predicate for IsAuthor {
     async fn evaluate(&self, ctx: &mut Context<'_>) -> Result<Verdict, Error> {
-        let Ok(Path(id)) = ctx.extract::<Path<u64>>().await else {
+        let Ok(Path(id)) = ctx.extract::<Path<i64>>().await else {
             return Ok(Verdict::unmet("The post must exist"));
         };
-        let Ok(Extension(blog)) = ctx.extract::<Extension<Blog>>().await else {
-            return Err(Error::predicate("the blog is not installed"));
+        let Ok(Extension(demo)) = ctx.extract::<Extension<Demo>>().await else {
+            return Err(Error::predicate("the demo database is not installed"));
         };
-        let author = blog.author_of(id);
+        let post = demo.post(id).await.map_err(Error::predicate)?;
         let user = ctx.user().await?;
         Ok(Verdict::met_if(
-            author.is_some() && author.as_deref() == user,
+            post.is_some_and(|post| Some(post.author.as_str()) == user),
             format!("Only the author of post {id} can edit it"),
         ))
     }

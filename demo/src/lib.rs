@@ -3,11 +3,16 @@
 //! - anyone reads the blog;
 //! - removing a post needs `any(is_user("root"), has_permission("manage"))` (repoze.what);
 //! - `/admin` is a module under `#[allow_only(in_group("admin"))]` (Pyramid's group-level
-//!   authorization);
-//! - a release needs the `release` permission, in April or October only (the custom `is_month`);
-//! - only a post's author, or a manager, may edit it (an object-level rule).
+//!   authorization), with the demo's own 403 page;
+//! - a release needs the `release` permission, in April or October only (the custom
+//!   `is_month`);
+//! - only a post's author, or a manager, may edit it (an object-level rule);
+//! - `/api` answers JSON to bearer tokens;
+//! - `/manage` changes users, groups and permissions through the store's admin API.
 
 pub mod auth;
-mod routes;
-
-pub use routes::app;
+pub mod cli;
+pub mod csrf;
+pub mod db;
+mod pages;
+pub mod web;

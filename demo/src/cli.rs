@@ -1,0 +1,304 @@
+//! The `demo` command: `serve` (the default), `init-db`, and the admin API from the terminal.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::auth::Clock;
+use crate::db::{DEFAULT_DATABASE_URL, Demo, DemoError};
+
+/// The authz demo blog.
+#[derive(Debug, Parser)]
+#[command(name = "demo", version, about)]
+pub struct Cli {
+    /// The database: SQLite (the default), PostgreSQL or MariaDB.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// What to do; `serve` when not given.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the demo (the default); initializes the database on first run.
+    Serve {
+        /// Where to listen.
+        #[arg(long, env = "DEMO_ADDR", default_value = "127.0.0.1:3000")]
+        addr: String,
+    },
+    /// Create the schema and bootstrap an administrator.
+    InitDb {
+        /// The administrator's user name.
+        #[arg(long, env = "DEMO_ADMIN_USER", default_value = "root")]
+        admin_user: String,
+        /// The administrator's password (random and printed when not given).
+        #[arg(long, env = "DEMO_ADMIN_PASSWORD")]
+        admin_password: Option<String>,
+    },
+    /// Users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Groups and their members.
+    #[command(subcommand)]
+    Group(GroupCommand),
+    /// Grant a permission to a group (creating the permission if needed).
+    Grant {
+        /// The permission.
+        permission: String,
+        /// The group.
+        group: String,
+    },
+    /// Revoke a permission from a group.
+    Revoke {
+        /// The permission.
+        permission: String,
+        /// The group.
+        group: String,
+    },
+    /// Create an API token for a user, for `Authorization: Bearer …` on `/api`.
+    Token {
+        /// The user.
+        user: String,
+    },
+}
+
+/// `demo user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Add {
+        /// The user name.
+        name: String,
+        /// The password (random and printed when not given).
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Delete a user.
+    Remove {
+        /// The user name.
+        name: String,
+    },
+    /// List users with their groups.
+    List,
+    /// Set a user's password.
+    Password {
+        /// The user name.
+        name: String,
+        /// The new password.
+        #[arg(long)]
+        password: String,
+    },
+}
+
+/// `demo group …`.
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Create a group.
+    Add {
+        /// The group name.
+        name: String,
+    },
+    /// Delete a group.
+    Remove {
+        /// The group name.
+        name: String,
+    },
+    /// List groups with their members and permissions.
+    List,
+    /// Add a user to a group.
+    AddMember {
+        /// The group.
+        group: String,
+        /// The user.
+        user: String,
+    },
+    /// Remove a user from a group.
+    RemoveMember {
+        /// The group.
+        group: String,
+        /// The user.
+        user: String,
+    },
+}
+
+/// Runs the command line; the exit code says how it went.
+pub async fn run(cli: Cli) -> ExitCode {
+    match execute(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("demo: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(url: &str) -> Result<Demo, DemoError> {
+    Demo::open(url).await.map_err(|error| match error {
+        DemoError::Store(authz_runtime::sql::SqlError::Database(cause)) => DemoError::Other(
+            format!("cannot connect to the database at {}: {cause}", redact(url)),
+        ),
+        other => other,
+    })
+}
+
+/// The URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(start), Some(at)) if at > start => match url[start + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &url[..start + 3], &url[at..]),
+            None => url.to_owned(),
+        },
+        _ => url.to_owned(),
+    }
+}
+
+async fn ready(url: &str) -> Result<Demo, DemoError> {
+    let demo = open(url).await?;
+    if !demo.is_initialized().await {
+        return Err(DemoError::Other(
+            "the database is not initialized: run `demo init-db` first".to_owned(),
+        ));
+    }
+    Ok(demo)
+}
+
+fn print_accounts(bootstrap: &crate::db::Bootstrap) {
+    for (user, password) in &bootstrap.accounts {
+        println!("created user {user:?} with password {password:?}");
+    }
+}
+
+async fn execute(cli: Cli) -> Result<(), DemoError> {
+    let url = cli.database_url;
+    match cli.command.unwrap_or(Command::Serve {
+        addr: std::env::var("DEMO_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned()),
+    }) {
+        Command::Serve { addr } => {
+            let demo = open(&url).await?;
+            if !demo.is_initialized().await {
+                let admin = std::env::var("DEMO_ADMIN_USER").unwrap_or_else(|_| "root".to_owned());
+                let password = std::env::var("DEMO_ADMIN_PASSWORD").ok();
+                println!("first run: initializing {}", redact(&url));
+                print_accounts(&demo.initialize(&admin, password.as_deref()).await?);
+            }
+            serve(demo, &addr).await
+        }
+        Command::InitDb {
+            admin_user,
+            admin_password,
+        } => {
+            let demo = open(&url).await?;
+            let bootstrap = demo
+                .initialize(&admin_user, admin_password.as_deref())
+                .await?;
+            if bootstrap.accounts.is_empty() {
+                println!("the database was initialized already; nothing created");
+            }
+            print_accounts(&bootstrap);
+            Ok(())
+        }
+        Command::User(command) => {
+            let demo = ready(&url).await?;
+            match command {
+                UserCommand::Add { name, password } => {
+                    let generated = password.is_none();
+                    let password = match password {
+                        Some(password) => password,
+                        None => crate::db::random_token(12)?,
+                    };
+                    demo.add_user(&name, &password).await?;
+                    if generated {
+                        println!("created user {name:?} with password {password:?}");
+                    } else {
+                        println!("created user {name:?}");
+                    }
+                }
+                UserCommand::Remove { name } => {
+                    demo.store.delete_user(&name).await?;
+                    println!("deleted user {name:?}");
+                }
+                UserCommand::List => {
+                    for name in demo.store.users().await? {
+                        let groups = demo.store.user_groups(&name).await?;
+                        println!("{name}\t{}", groups.join(", "));
+                    }
+                }
+                UserCommand::Password { name, password } => {
+                    demo.set_password(&name, &password).await?;
+                    println!("changed the password of {name:?}");
+                }
+            }
+            Ok(())
+        }
+        Command::Group(command) => {
+            let demo = ready(&url).await?;
+            match command {
+                GroupCommand::Add { name } => {
+                    demo.store.create_group(&name).await?;
+                    println!("created group {name:?}");
+                }
+                GroupCommand::Remove { name } => {
+                    demo.store.delete_group(&name).await?;
+                    println!("deleted group {name:?}");
+                }
+                GroupCommand::List => {
+                    for name in demo.store.groups().await? {
+                        let members = demo.store.group_members(&name).await?;
+                        let permissions = demo.store.group_permissions(&name).await?;
+                        println!("{name}\t{}\t{}", members.join(", "), permissions.join(", "));
+                    }
+                }
+                GroupCommand::AddMember { group, user } => {
+                    demo.store.add_user_to_group(&user, &group).await?;
+                    println!("added {user:?} to {group:?}");
+                }
+                GroupCommand::RemoveMember { group, user } => {
+                    demo.store.remove_user_from_group(&user, &group).await?;
+                    println!("removed {user:?} from {group:?}");
+                }
+            }
+            Ok(())
+        }
+        Command::Grant { permission, group } => {
+            let demo = ready(&url).await?;
+            if !demo.store.permissions().await?.contains(&permission) {
+                demo.store.create_permission(&permission).await?;
+            }
+            demo.store.grant_permission(&permission, &group).await?;
+            println!("granted {permission:?} to {group:?}");
+            Ok(())
+        }
+        Command::Revoke { permission, group } => {
+            let demo = ready(&url).await?;
+            demo.store.revoke_permission(&permission, &group).await?;
+            println!("revoked {permission:?} from {group:?}");
+            Ok(())
+        }
+        Command::Token { user } => {
+            let demo = ready(&url).await?;
+            let token = demo.create_token(&user).await?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(demo: Demo, addr: &str) -> Result<(), DemoError> {
+    let app = crate::web::app(demo, Clock::system()).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|error| DemoError::Other(format!("cannot listen on {addr}: {error}")))?;
+    let address = listener
+        .local_addr()
+        .map_err(|error| DemoError::Other(error.to_string()))?;
+    println!("authz demo listening on http://{address}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|error| DemoError::Other(format!("the server failed: {error}")))
+}
