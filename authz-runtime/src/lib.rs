@@ -82,8 +82,11 @@
 //! # Denials and failures
 //!
 //! An unmet predicate answers **401** when nobody is signed in and **403** when the user is
-//! signed in but lacks the right, with the message as the body: plain text, or
-//! `{"status": 403, "detail": "…"}` for clients that accept JSON. If the authenticator, the
+//! signed in but lacks the right, with the message as the body: an HTML page for browsers,
+//! plain text, or `{"status": 403, "detail": "…"}` for clients that accept JSON. With
+//! [`AuthzLayer::with_login_url`], an anonymous browser is sent to sign in instead (`303 See
+//! Other` to `login?came_from=…`), and [`AuthzLayer::with_denial_response`] lets the application
+//! answer denials itself. If the authenticator, the
 //! store or a custom predicate fails, the request gets **503** and the cause is logged with
 //! `tracing` (target `authz`): an error never grants access. Each denial is logged at `info`
 //! with the handler, the rule, and the sub-predicate that decided.
