@@ -1,6 +1,7 @@
 //! Helpers for test suites. Enabled by the `testing` feature: never ship it, since its
 //! authenticator believes whatever the client says.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::http::HeaderName;
@@ -116,6 +117,20 @@ impl TestRequest {
     pub fn with_parts(mut self, parts: Parts) -> Self {
         self.parts = parts;
         self
+    }
+
+    /// Evaluates `predicate` without an async runtime, when it needs no waiting: once the
+    /// credentials are loaded, for the built-in predicates and custom ones that do not wait.
+    /// `None` if the evaluation would wait. Benchmarks and allocation counts use it.
+    pub fn evaluate_now<P: Predicate + ?Sized>(
+        &mut self,
+        predicate: &P,
+    ) -> Option<Result<Verdict, Error>> {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match std::pin::pin!(self.evaluate(predicate)).poll(&mut cx) {
+            std::task::Poll::Ready(verdict) => Some(verdict),
+            std::task::Poll::Pending => None,
+        }
     }
 
     /// Evaluates `predicate` on this request.

@@ -7,10 +7,7 @@
 //!
 //! Run with `cargo bench -p authz-bench --bench evaluate`.
 
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use authz_runtime::testing::TestRequest;
 use authz_runtime::{Grants, Predicate, Verdict, predicate};
@@ -18,11 +15,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 /// Evaluates `predicate` by polling its future once, which must be enough.
 fn evaluate_now<P: Predicate>(request: &mut TestRequest, predicate: &P) -> Verdict {
-    let mut cx = Context::from_waker(Waker::noop());
-    match pin!(request.evaluate(predicate)).poll(&mut cx) {
-        Poll::Ready(verdict) => verdict.expect("in-memory credentials never fail"),
-        Poll::Pending => panic!("an evaluation on loaded credentials must not wait"),
-    }
+    request
+        .evaluate_now(predicate)
+        .expect("an evaluation on loaded credentials must not wait")
+        .expect("in-memory credentials never fail")
 }
 
 /// A signed-in user who passes both rules, with the grants of the deep rule's story.

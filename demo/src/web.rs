@@ -135,10 +135,21 @@ async fn show_post(
     Extension(demo): Extension<Demo>,
     Extension(CsrfToken(csrf)): Extension<CsrfToken>,
 ) -> Response {
+    post_page("post.html", &demo, id, user, csrf).await
+}
+
+/// A page about post `id`, or 404.
+async fn post_page(
+    template: &str,
+    demo: &Demo,
+    id: i64,
+    user: Option<String>,
+    csrf: String,
+) -> Response {
     match demo.post(id).await {
         Ok(Some(post)) => render(
             StatusCode::OK,
-            "post.html",
+            template,
             minijinja::context! { post => Serde(&post), user, csrf },
         ),
         Ok(None) => message(StatusCode::NOT_FOUND, "No such post", "", user.as_deref()),
@@ -153,15 +164,7 @@ async fn edit_form(
     Extension(demo): Extension<Demo>,
     Extension(CsrfToken(csrf)): Extension<CsrfToken>,
 ) -> Response {
-    match demo.post(id).await {
-        Ok(Some(post)) => render(
-            StatusCode::OK,
-            "edit.html",
-            minijinja::context! { post => Serde(&post), user, csrf },
-        ),
-        Ok(None) => message(StatusCode::NOT_FOUND, "No such post", "", user.as_deref()),
-        Err(error) => failed(error),
-    }
+    post_page("edit.html", &demo, id, user, csrf).await
 }
 
 #[derive(Deserialize)]

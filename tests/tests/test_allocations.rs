@@ -8,10 +8,6 @@
 //! `unsafe` out of this workspace. Counting per thread keeps the other tests of this binary,
 //! which run on other threads, out of the count.
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-
 use allocation_counter::{AllocationInfo, measure};
 use authz_runtime::testing::TestRequest;
 use authz_runtime::{Grants, Predicate, Verdict, predicate};
@@ -19,11 +15,10 @@ use authz_runtime::{Grants, Predicate, Verdict, predicate};
 /// Evaluates `predicate` by polling its future once, as the benchmark does: on loaded
 /// credentials nothing waits.
 fn evaluate_now<P: Predicate>(request: &mut TestRequest, predicate: &P) -> Verdict {
-    let mut cx = Context::from_waker(Waker::noop());
-    match pin!(request.evaluate(predicate)).poll(&mut cx) {
-        Poll::Ready(verdict) => verdict.expect("in-memory credentials never fail"),
-        Poll::Pending => panic!("an evaluation on loaded credentials must not wait"),
-    }
+    request
+        .evaluate_now(predicate)
+        .expect("an evaluation on loaded credentials must not wait")
+        .expect("in-memory credentials never fail")
 }
 
 fn rms() -> TestRequest {
@@ -154,6 +149,9 @@ mod per_request {
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
     use axum::routing::get;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
     use tower::Service;
 
     async fn open() -> &'static str {
