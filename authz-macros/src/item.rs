@@ -93,7 +93,13 @@ pub(crate) fn allow_only(
                     .filter(|item| matches!(item, Item::Fn(f) if f.sig.ident.to_string().starts_with("__authz_module_predicate_")))
                     .count()
             );
-            guard_module(&mut module, &checker, &rule, 0);
+            let mut original = module.clone();
+            let mut refused = Errors::default();
+            guard_module(&mut module, &checker, &rule, 0, &mut refused);
+            if let Err(error) = refused.finish(()) {
+                mark_public(&mut original);
+                return with_error(original.into_token_stream(), error);
+            }
             let private = private();
             // The attribute is written outside the module, so its custom predicates are named
             // from there, as they are for `#[require]`.
@@ -178,7 +184,13 @@ fn check_handler(function: &ItemFn, attribute: &str, errors: &mut Errors) -> boo
 }
 
 /// Guards every handler of `module` and of its inline submodules.
-fn guard_module(module: &mut ItemMod, checker: &Ident, rule: &Rule, depth: usize) {
+fn guard_module(
+    module: &mut ItemMod,
+    checker: &Ident,
+    rule: &Rule,
+    depth: usize,
+    errors: &mut Errors,
+) {
     let Some((_, items)) = module.content.as_mut() else {
         return;
     };
@@ -203,7 +215,15 @@ fn guard_module(module: &mut ItemMod, checker: &Ident, rule: &Rule, depth: usize
                     guards.push(guard(function, "allow_only", rule, quote!(#path())));
                 }
             }
-            Item::Mod(inner) => guard_module(inner, checker, rule, depth + 1),
+            Item::Mod(inner) => guard_module(inner, checker, rule, depth + 1, errors),
+            // A macro call may define handlers that this attribute cannot see, and would leave
+            // unguarded: refuse rather than fail open. `macro_rules!` definitions are fine.
+            Item::Macro(call) if !is_definition_or_ours(&call.mac.path) => errors.spanned(
+                &call.mac,
+                "`#[allow_only]` cannot guard the handlers a macro call defines, and would \
+                 leave them open; write the handlers out in the module, or move the macro \
+                 call out of it and guard its handlers with `#[require(…)]`",
+            ),
             _ => {}
         }
     }
@@ -292,6 +312,16 @@ fn guard(
             }
         }
     }
+}
+
+/// `macro_rules!` (a definition, not a call), or a call that an earlier expansion of authz
+/// itself wrote (the audit registry's `submit!`).
+fn is_definition_or_ours(path: &syn::Path) -> bool {
+    path.is_ident("macro_rules")
+        || path
+            .segments
+            .iter()
+            .any(|segment| segment.ident == "__private")
 }
 
 fn is_guard(input: &FnArg) -> bool {
