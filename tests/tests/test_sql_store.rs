@@ -32,6 +32,7 @@ sql_suite!(
     group_predicates_run_one_query_cold_and_none_warm,
     a_write_invalidates_the_cache,
     a_deleted_user_is_anonymous_by_default,
+    names_match_exactly,
 );
 
 async fn connect(database: &TestDatabase) -> SqlStore {
@@ -559,5 +560,33 @@ async fn a_deleted_user_is_anonymous_by_default(database: &TestDatabase) {
     assert_eq!(
         get_("/grants").user("rms").send(&app).await.status,
         StatusCode::FORBIDDEN
+    );
+}
+
+async fn names_match_exactly(database: &TestDatabase) {
+    let store = connect(database).await;
+    fixture(&store).await;
+    store
+        .set_password_hash("rms", "$argon2id$stand-in")
+        .await
+        .unwrap();
+    for lookalike in ["RMS", "Rms", "rms ", "rms\u{a0}", "rmś"] {
+        assert_eq!(grants_of(&store, lookalike).await, None, "{lookalike:?}");
+        assert_eq!(
+            store.password_hash(lookalike).await.unwrap(),
+            None,
+            "{lookalike:?}"
+        );
+    }
+    assert_eq!(
+        store.password_hash("rms").await.unwrap().as_deref(),
+        Some("$argon2id$stand-in")
+    );
+    // A name that differs by case is another user.
+    store.create_user("RMS").await.unwrap();
+    assert_eq!(grants_of(&store, "RMS").await, Some((set([]), set([]))));
+    assert_eq!(
+        grants_of(&store, "rms").await,
+        Some((set(["admins", "developers"]), set(["commit", "edit-site"])))
     );
 }

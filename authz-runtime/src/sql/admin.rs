@@ -142,17 +142,21 @@ impl SqlStore {
         self.names_of(statement, Entity::Group, group).await
     }
 
-    /// The stored password hash of `user`, if one is set.
+    /// The stored password hash of `user`, if one is set. Names match exactly, whatever the
+    /// database's collation.
     pub async fn password_hash(&self, user: &str) -> Result<Option<String>, SqlError> {
         let statement = &self.inner().statements.password_of_user;
-        let hash: Option<Option<String>> = self
+        let rows: Vec<(String, Option<String>)> = self
             .timed(
-                sqlx::query_scalar(statement.text())
+                sqlx::query_as(statement.text())
                     .bind(user)
-                    .fetch_optional(&self.inner().pool),
+                    .fetch_all(&self.inner().pool),
             )
             .await?;
-        Ok(hash.flatten())
+        Ok(rows
+            .into_iter()
+            .find(|(name, _)| name == user)
+            .and_then(|(_, hash)| hash))
     }
 
     /// Stores a password hash for `user` (hash it first; see the sign-in docs).

@@ -53,6 +53,12 @@ pub(crate) fn migrations(dialect: Dialect, schema: &Schema) -> Vec<Migration> {
 
 fn quickstart(dialect: Dialect, schema: &Schema) -> Vec<String> {
     let q = |identifier: &Identifier| dialect.quote(identifier);
+    // Names compare exactly: MySQL's default collations ignore case, accents and trailing
+    // spaces, which would make `ROOT` the user `root`.
+    let name = match dialect {
+        Dialect::MySql => "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL UNIQUE",
+        _ => "VARCHAR(255) NOT NULL UNIQUE",
+    };
     let (key, engine, timestamp) = match dialect {
         Dialect::Sqlite => (
             "INTEGER PRIMARY KEY AUTOINCREMENT",
@@ -95,7 +101,7 @@ fn quickstart(dialect: Dialect, schema: &Schema) -> Vec<String> {
         format!(
             "CREATE TABLE IF NOT EXISTS {users} (\
              {user_id} {key}, \
-             {} VARCHAR(255) NOT NULL UNIQUE, \
+             {} {name}, \
              email_address VARCHAR(255), \
              display_name VARCHAR(255), \
              {} VARCHAR(255), \
@@ -106,7 +112,7 @@ fn quickstart(dialect: Dialect, schema: &Schema) -> Vec<String> {
         format!(
             "CREATE TABLE IF NOT EXISTS {groups} (\
              {group_id} {key}, \
-             {} VARCHAR(255) NOT NULL UNIQUE, \
+             {} {name}, \
              display_name VARCHAR(255), \
              created {timestamp}){engine}",
             q(&schema.group_name),
@@ -114,7 +120,7 @@ fn quickstart(dialect: Dialect, schema: &Schema) -> Vec<String> {
         format!(
             "CREATE TABLE IF NOT EXISTS {permissions} (\
              {permission_id} {key}, \
-             {} VARCHAR(255) NOT NULL UNIQUE, \
+             {} {name}, \
              description VARCHAR(255)){engine}",
             q(&schema.permission_name),
         ),

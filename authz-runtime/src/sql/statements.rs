@@ -181,7 +181,7 @@ impl Statements {
             p(1)
         );
         let password_of_user = format!(
-            "SELECT {password} FROM {users} WHERE {user_name} = {}",
+            "SELECT {user_name}, {password} FROM {users} WHERE {user_name} = {}",
             p(1)
         );
         let set_password = format!(

@@ -187,7 +187,9 @@ impl SqlStore {
             let kind: String = row.try_get(0)?;
             let name: String = row.try_get(1)?;
             match kind.as_str() {
-                "u" => exists = true,
+                // MySQL's collations may match `ROOT` or `root ` to `root`: only the exact
+                // name is this user.
+                "u" => exists |= name == user,
                 "g" => groups.push(name),
                 _ => permissions.push(name),
             }
