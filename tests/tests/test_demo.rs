@@ -1,0 +1,1130 @@
+//! The demo over real HTTP, on SQLite, PostgreSQL and MariaDB: each test serves the demo on a
+//! loopback port over its own database and drives it with a cookie-keeping client, as a
+//! browser (HTML forms, the CSRF token, the sign-in ticket) or as an API client (bearer
+//! tokens, JSON). It checks what a user sees: the status, where they are sent, and the page.
+
+mod databases;
+
+use std::time::Duration;
+
+use authz_runtime::signin::TicketAuthenticator;
+use databases::TestDatabase;
+use demo::auth::Clock;
+use demo::db::Demo;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use serde_json::Value;
+
+sql_suite!(
+    signing_in_sends_the_user_back,
+    a_signed_in_user_without_the_group_gets_the_demos_403_page,
+    json_clients_get_json_denials_and_never_a_redirect,
+    signing_out_clears_the_ticket,
+    came_from_never_leaves_the_site,
+    a_wrong_password_and_an_unknown_user_look_the_same,
+    expired_tampered_and_foreign_tickets_are_anonymous,
+    forms_without_a_valid_csrf_token_are_refused,
+    releasing_needs_the_permission_in_april_or_october,
+    only_the_author_or_a_manager_edits_a_post,
+    only_administrators_remove_posts,
+    the_admin_pages_manage_users,
+);
+
+const ROOT_PASSWORD: &str = "root-password";
+
+/// What a browser sends in `Accept`.
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// The demo served on a loopback port over the test's database.
+struct Site {
+    demo: Demo,
+    clock: Clock,
+    base: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Initializes the demo in `database` (administrator "root", the sample posts, the month set to
+/// April) and serves it.
+async fn serve(database: &TestDatabase) -> Site {
+    let demo = Demo::open(&database.url)
+        .await
+        .expect("the test database accepts connections");
+    demo.initialize("root", Some(ROOT_PASSWORD))
+        .await
+        .expect("the demo initializes");
+    let clock = Clock::fixed(4);
+    let app = demo::web::app(demo.clone(), clock.clone())
+        .await
+        .expect("the demo's app builds");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let address = listener.local_addr().expect("the port's address");
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("the demo serves");
+    });
+    Site {
+        demo,
+        clock,
+        base: format!("http://{address}"),
+        server,
+    }
+}
+
+impl Site {
+    /// Creates `name` with the password `"{name}-password"`, in `groups`.
+    async fn user(&self, name: &str, groups: &[&str]) {
+        self.demo
+            .add_user(name, &password_of(name))
+            .await
+            .expect("the user is created");
+        for group in groups {
+            self.demo
+                .store
+                .add_user_to_group(name, group)
+                .await
+                .expect("the user joins the group");
+        }
+    }
+
+    /// A new browser, with no cookies yet.
+    fn browser(&self) -> Browser {
+        Browser::new(&self.base)
+    }
+
+    /// The id of the first post by `author`.
+    async fn post_by(&self, author: &str) -> i64 {
+        self.demo
+            .posts()
+            .await
+            .expect("the posts can be listed")
+            .iter()
+            .find(|post| post.author == author)
+            .unwrap_or_else(|| panic!("a post by {author}"))
+            .id
+    }
+
+    /// An API client's request: no cookies, this `Accept`, and the bearer token if any.
+    async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        accept: &str,
+    ) -> Page {
+        let mut request = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client")
+            .request(method, format!("{}{path}", self.base))
+            .header(ACCEPT, accept);
+        if let Some(token) = token {
+            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        Page::read(request.send().await.expect("the demo answers")).await
+    }
+}
+
+/// Every test user's password.
+fn password_of(name: &str) -> String {
+    if name == "root" {
+        ROOT_PASSWORD.to_owned()
+    } else {
+        format!("{name}-password")
+    }
+}
+
+/// What a client sees of a response.
+#[derive(Debug)]
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    content_type: String,
+    set_cookies: Vec<String>,
+    /// The body as sent (HTML-escaped in pages).
+    body: String,
+}
+
+impl Page {
+    async fn read(response: reqwest::Response) -> Self {
+        let headers = response.headers();
+        let header = |name| {
+            headers
+                .get(name)
+                .map(|value: &reqwest::header::HeaderValue| value.to_str().unwrap().to_owned())
+        };
+        let location = header(LOCATION);
+        let content_type = header(CONTENT_TYPE).unwrap_or_default();
+        let set_cookies = headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|value| value.to_str().unwrap().to_owned())
+            .collect();
+        let status = response.status();
+        let body = response.text().await.expect("the body arrives");
+        Self {
+            status,
+            location,
+            content_type,
+            set_cookies,
+            body,
+        }
+    }
+
+    /// The body with HTML's character references decoded: what the user reads.
+    fn text(&self) -> String {
+        unescape(&self.body)
+    }
+
+    /// The `value` of the first input named `name`.
+    fn input(&self, name: &str) -> Option<String> {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&marker)? + marker.len();
+        let end = self.body[start..].find('"')? + start;
+        Some(unescape(&self.body[start..end]))
+    }
+
+    /// The form's CSRF token.
+    fn csrf(&self) -> String {
+        self.input("csrf")
+            .unwrap_or_else(|| panic!("a CSRF token in the page: {}", self.body))
+    }
+
+    /// The `Set-Cookie` of the ticket, if the response sets one.
+    fn ticket_cookie(&self) -> Option<&str> {
+        self.set_cookies
+            .iter()
+            .find(|cookie| cookie.starts_with("authz_ticket="))
+            .map(String::as_str)
+    }
+
+    fn json(&self) -> Value {
+        assert!(
+            self.content_type.starts_with("application/json"),
+            "a JSON answer: {self:?}"
+        );
+        serde_json::from_str(&self.body).expect("the body is JSON")
+    }
+
+    /// Asserts a `303 See Other` to `location`.
+    #[track_caller]
+    fn assert_see_other(&self, location: &str) {
+        assert_eq!(
+            (self.status, self.location.as_deref()),
+            (StatusCode::SEE_OTHER, Some(location)),
+            "{self:?}"
+        );
+    }
+
+    /// Asserts `status` and that the page says `text` (compared after unescaping).
+    #[track_caller]
+    fn assert_says(&self, status: StatusCode, text: &str) {
+        assert_eq!(self.status, status, "{self:?}");
+        assert!(
+            self.text().contains(text),
+            "the page should say {text:?}: {}",
+            self.body
+        );
+    }
+}
+
+/// Decodes the character references minijinja writes (`&quot;`, `&#x27;`, `&#x2f;`, …).
+fn unescape(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(amp) = rest.find('&') {
+        text.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let decoded = rest.find(';').and_then(|semicolon| {
+            let entity = &rest[1..semicolon];
+            let c = match entity {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => entity.strip_prefix('#').and_then(|number| {
+                    let code = match number.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                        None => number.parse().ok(),
+                    };
+                    code.and_then(char::from_u32)
+                }),
+            };
+            c.map(|c| (c, semicolon + 1))
+        });
+        match decoded {
+            Some((c, length)) => {
+                text.push(c);
+                rest = &rest[length..];
+            }
+            None => {
+                text.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    text.push_str(rest);
+    text
+}
+
+/// `text` percent-encoded as a browser encodes a form's field (and a query's value).
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                char::from(byte).to_string()
+            }
+            b' ' => "+".to_owned(),
+            byte => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// `application/x-www-form-urlencoded`, as a browser encodes a form (reqwest's `form`
+/// feature is not enabled here).
+fn form_encode(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A browser: keeps cookies, does not follow redirects, asks for HTML.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Browser {
+    fn new(base: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client");
+        Self {
+            client,
+            base: base.to_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Page {
+        self.get_accepting(path, BROWSER_ACCEPT).await
+    }
+
+    async fn get_accepting(&self, path: &str, accept: &str) -> Page {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(ACCEPT, accept)
+            .send()
+            .await
+            .expect("the demo answers");
+        Page::read(response).await
+    }
+
+    /// A GET with this `Cookie` header instead of the browser's cookies.
+    async fn get_with_cookie(&self, path: &str, cookie: &str) -> Page {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(ACCEPT, BROWSER_ACCEPT)
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .expect("the demo answers");
+        Page::read(response).await
+    }
+
+    async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(ACCEPT, BROWSER_ACCEPT)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(form_encode(fields))
+            .send()
+            .await
+            .expect("the demo answers");
+        Page::read(response).await
+    }
+
+    /// The CSRF token of this browser's session, read from the sign-in form.
+    async fn csrf_token(&self) -> String {
+        let page = self.get("/login").await;
+        assert_eq!(page.status, StatusCode::OK, "{page:?}");
+        page.csrf()
+    }
+
+    /// Signs in through the form, with `came_from` as the page would carry it.
+    async fn sign_in_from(&self, user: &str, password: &str, came_from: &str) -> Page {
+        let csrf = self.csrf_token().await;
+        self.post_form(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("came_from", came_from),
+                ("user", user),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// Signs in as `user` with their password; panics if that fails.
+    async fn sign_in(&self, user: &str) {
+        let page = self.sign_in_from(user, &password_of(user), "/").await;
+        page.assert_see_other("/");
+        assert!(page.ticket_cookie().is_some(), "a ticket: {page:?}");
+    }
+}
+
+/// The `name=value` part of a `Set-Cookie` value.
+fn cookie_pair(set_cookie: &str) -> &str {
+    set_cookie.split(';').next().unwrap_or_default()
+}
+
+/// An anonymous browser is sent to sign in, and after signing in, back where it was going.
+async fn signing_in_sends_the_user_back(database: &TestDatabase) {
+    let site = serve(database).await;
+    let browser = site.browser();
+
+    let denied = browser.get("/admin").await;
+    denied.assert_see_other("/login?came_from=%2Fadmin");
+
+    let login = browser.get("/login?came_from=%2Fadmin").await;
+    assert_eq!(login.status, StatusCode::OK, "{login:?}");
+    assert_eq!(login.input("came_from").as_deref(), Some("/admin"));
+    let signed_in = browser
+        .post_form(
+            "/login",
+            &[
+                ("csrf", &login.csrf()),
+                ("came_from", &login.input("came_from").unwrap()),
+                ("user", "root"),
+                ("password", ROOT_PASSWORD),
+            ],
+        )
+        .await;
+    signed_in.assert_see_other("/admin");
+    let ticket = signed_in.ticket_cookie().expect("a ticket cookie");
+    assert!(
+        ticket.contains("; HttpOnly") && ticket.contains("; SameSite=Lax"),
+        "{ticket}"
+    );
+    assert!(
+        cookie_pair(ticket).len() > "authz_ticket=".len(),
+        "{ticket}"
+    );
+
+    let admin = browser.get("/admin").await;
+    admin.assert_says(StatusCode::OK, "Welcome to the admin side, root");
+    admin.assert_says(StatusCode::OK, "Signed in as <strong>root</strong>");
+}
+
+/// Signed in without the group, the demo's own 403 page: the rule's message, and a way out.
+async fn a_signed_in_user_without_the_group_gets_the_demos_403_page(database: &TestDatabase) {
+    let site = serve(database).await;
+    site.user("visitor", &[]).await;
+    let browser = site.browser();
+    browser.sign_in("visitor").await;
+
+    let forbidden = browser.get("/admin").await;
+    assert_eq!(forbidden.location, None);
+    assert!(
+        forbidden.content_type.starts_with("text/html"),
+        "{forbidden:?}"
+    );
+    forbidden.assert_says(
+        StatusCode::FORBIDDEN,
+        "The current user must belong to the group \"admin\"",
+    );
+    // The quotes of the message are escaped in the HTML, not written raw.
+    assert!(
+        !forbidden.body.contains("group \"admin\""),
+        "{}",
+        forbidden.body
+    );
+    forbidden.assert_says(
+        StatusCode::FORBIDDEN,
+        "You are signed in as <strong>visitor</strong>, who may not do this.",
+    );
+    forbidden.assert_says(
+        StatusCode::FORBIDDEN,
+        "<a href=\"/login?came_from=%2Fadmin\">Sign in as someone else</a>",
+    );
+
+    // The link leads to the sign-in form, which will send the next user back to /admin.
+    let login = browser.get("/login?came_from=%2Fadmin").await;
+    assert_eq!(login.status, StatusCode::OK);
+    assert_eq!(login.input("came_from").as_deref(), Some("/admin"));
+}
+
+/// JSON clients get JSON denials (401 anonymous, 403 signed in), never a redirect; the API
+/// answers bearer tokens.
+async fn json_clients_get_json_denials_and_never_a_redirect(database: &TestDatabase) {
+    let site = serve(database).await;
+    site.user("visitor", &[]).await;
+    let browser = site.browser();
+
+    // A page's denial, for a client that asks for JSON: 401 in JSON, no redirect.
+    let anonymous = browser.get_accepting("/admin", "application/json").await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{anonymous:?}");
+    assert_eq!(anonymous.location, None);
+    let json = anonymous.json();
+    assert_eq!(json["status"], 401);
+    assert!(
+        json["detail"]
+            .as_str()
+            .is_some_and(|detail| !detail.is_empty()),
+        "{json}"
+    );
+
+    // Signed in without the group, a JSON client gets a JSON 403, not the demo's page.
+    let secret = site.demo.secret().await.expect("the ticket secret");
+    let visitor_ticket = TicketAuthenticator::new(&secret).unwrap().issue("visitor");
+    let forbidden = site
+        .browser()
+        .client
+        .get(format!("{}/admin", site.base))
+        .header(ACCEPT, "application/json")
+        .header(COOKIE, cookie_pair(visitor_ticket.to_str().unwrap()))
+        .send()
+        .await
+        .expect("the demo answers");
+    let forbidden = Page::read(forbidden).await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN, "{forbidden:?}");
+    assert_eq!(
+        forbidden.json(),
+        serde_json::json!({
+            "status": 403,
+            "detail": "The current user must belong to the group \"admin\"",
+        })
+    );
+
+    // The API.
+    let root_token = site.demo.create_token("root").await.expect("a token");
+    let visitor_token = site.demo.create_token("visitor").await.expect("a token");
+    let (get, delete) = (reqwest::Method::GET, reqwest::Method::DELETE);
+    let json_accept = "application/json";
+    let root_post = site.post_by("root").await;
+
+    let no_token = site.api(get.clone(), "/api/posts", None, json_accept).await;
+    assert_eq!(no_token.status, StatusCode::UNAUTHORIZED, "{no_token:?}");
+    assert_eq!(no_token.json()["status"], 401);
+
+    let listed = site
+        .api(get.clone(), "/api/posts", Some(&visitor_token), json_accept)
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{listed:?}");
+    let posts = listed.json();
+    let titles: Vec<&str> = posts
+        .as_array()
+        .expect("a list of posts")
+        .iter()
+        .filter_map(|post| post["title"].as_str())
+        .collect();
+    assert_eq!(titles, ["Notes from the editor", "Welcome"]);
+
+    let me = site
+        .api(get.clone(), "/api/me", Some(&visitor_token), json_accept)
+        .await;
+    assert_eq!(me.json(), serde_json::json!({ "user": "visitor" }));
+
+    let path = format!("/api/posts/{root_post}");
+    let refused = site
+        .api(delete.clone(), &path, Some(&visitor_token), json_accept)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{refused:?}");
+    assert_eq!(
+        refused.json(),
+        serde_json::json!({
+            "status": 403,
+            "detail": "Only administrators can remove blog posts",
+        })
+    );
+    assert!(site.demo.post(root_post).await.unwrap().is_some());
+
+    let removed = site
+        .api(delete.clone(), &path, Some(&root_token), json_accept)
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{removed:?}");
+    assert_eq!(removed.json(), serde_json::json!({ "removed": root_post }));
+    assert!(site.demo.post(root_post).await.unwrap().is_none());
+
+    let wrong = site
+        .api(get.clone(), "/api/posts", Some("not-a-token"), json_accept)
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{wrong:?}");
+    assert_eq!(wrong.json()["status"], 401);
+
+    // Even a client asking for HTML gets JSON from the API, and is never redirected.
+    for (method, path, token, status) in [
+        (get.clone(), "/api/posts", None, StatusCode::UNAUTHORIZED),
+        (
+            get,
+            "/api/me",
+            Some("not-a-token"),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            delete,
+            path.as_str(),
+            Some(visitor_token.as_str()),
+            StatusCode::FORBIDDEN,
+        ),
+    ] {
+        let page = site.api(method, path, token, BROWSER_ACCEPT).await;
+        assert_eq!((page.status, page.location.as_deref()), (status, None));
+        assert_eq!(page.json()["status"], status.as_u16());
+    }
+}
+
+/// Signing out clears the ticket: the next visit to /admin is sent to sign in again.
+async fn signing_out_clears_the_ticket(database: &TestDatabase) {
+    let site = serve(database).await;
+    let browser = site.browser();
+    browser.sign_in("root").await;
+    let admin = browser.get("/admin").await;
+    admin.assert_says(StatusCode::OK, "Welcome to the admin side, root");
+
+    let signed_out = browser
+        .post_form("/logout", &[("csrf", &admin.csrf())])
+        .await;
+    signed_out.assert_see_other("/");
+    let cleared = signed_out.ticket_cookie().expect("the ticket is cleared");
+    assert_eq!(cookie_pair(cleared), "authz_ticket=", "{cleared}");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+
+    browser
+        .get("/admin")
+        .await
+        .assert_see_other("/login?came_from=%2Fadmin");
+    let home = browser.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(!home.text().contains("Signed in as"), "{}", home.body);
+}
+
+/// `came_from` is honoured only when it is a path on this site.
+async fn came_from_never_leaves_the_site(database: &TestDatabase) {
+    let site = serve(database).await;
+    let browser = site.browser();
+    for payload in [
+        "https://evil.example/",
+        "//evil.example",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "%2F%2Fevil.example",
+        "/%2F%2Fevil.example",
+        "/%5Cevil.example",
+        "%252F%252Fevil.example",
+        "/\t/evil.example",
+        "http:evil.example",
+        "  //evil.example",
+    ] {
+        // Neither the sign-in form carries it...
+        let login = browser
+            .get(&format!("/login?came_from={}", encode(payload)))
+            .await;
+        assert_eq!(login.status, StatusCode::OK, "{payload:?}");
+        assert_eq!(
+            login.input("came_from").as_deref(),
+            Some("/"),
+            "{payload:?}"
+        );
+        // ...nor does a forged form send the user there.
+        let signed_in = browser.sign_in_from("root", ROOT_PASSWORD, payload).await;
+        assert_eq!(
+            (signed_in.status, signed_in.location.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/")),
+            "{payload:?}"
+        );
+        assert!(signed_in.ticket_cookie().is_some(), "{payload:?}");
+    }
+    let post = site.post_by("root").await;
+    let good = format!("/posts/{post}");
+    browser
+        .sign_in_from("root", ROOT_PASSWORD, &good)
+        .await
+        .assert_see_other(&good);
+}
+
+/// A wrong password and an unknown user get the same page, and no ticket.
+async fn a_wrong_password_and_an_unknown_user_look_the_same(database: &TestDatabase) {
+    let site = serve(database).await;
+    let browser = site.browser();
+    let wrong_password = browser
+        .sign_in_from("root", "not-the-password", "/admin")
+        .await;
+    let unknown_user = browser
+        .sign_in_from("nobody-at-all", ROOT_PASSWORD, "/admin")
+        .await;
+    for page in [&wrong_password, &unknown_user] {
+        page.assert_says(
+            StatusCode::UNAUTHORIZED,
+            "Unknown user name or wrong password",
+        );
+        assert_eq!(page.location, None);
+        assert!(page.ticket_cookie().is_none(), "{page:?}");
+        // The form is shown again, to try once more, still going back to /admin.
+        assert_eq!(page.input("came_from").as_deref(), Some("/admin"));
+    }
+    assert_eq!(wrong_password.input("user").as_deref(), Some("root"));
+    assert_eq!(unknown_user.input("user").as_deref(), Some("nobody-at-all"));
+    let without_name = |page: &Page, name: &str| {
+        page.body.replace(
+            &format!("name=\"user\" value=\"{name}\""),
+            "name=\"user\" value=\"\"",
+        )
+    };
+    assert_eq!(
+        without_name(&wrong_password, "root"),
+        without_name(&unknown_user, "nobody-at-all")
+    );
+    assert_eq!(wrong_password.content_type, unknown_user.content_type);
+
+    // Still anonymous.
+    browser
+        .get("/admin")
+        .await
+        .assert_see_other("/login?came_from=%2Fadmin");
+}
+
+/// Expired, tampered-with and foreign tickets are anonymous.
+async fn expired_tampered_and_foreign_tickets_are_anonymous(database: &TestDatabase) {
+    let site = serve(database).await;
+    let browser = site.browser();
+    let secret = site.demo.secret().await.expect("the ticket secret");
+    let tickets = TicketAuthenticator::new(&secret).unwrap();
+    let ticket = |set_cookie: reqwest::header::HeaderValue| {
+        cookie_pair(set_cookie.to_str().unwrap()).to_owned()
+    };
+    let anonymous = |page: Page, case: &str| {
+        assert_eq!(
+            (page.status, page.location.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/login?came_from=%2Fadmin")),
+            "{case}: {page:?}"
+        );
+    };
+
+    // A genuine ticket, made the same way, lets root in: the forgeries below fail for what
+    // they change, nothing else.
+    let genuine = ticket(tickets.issue("root"));
+    browser
+        .get_with_cookie("/admin", &genuine)
+        .await
+        .assert_says(StatusCode::OK, "Welcome to the admin side, root");
+
+    let expired = ticket(tickets.clone().with_max_age(Duration::ZERO).issue("root"));
+    anonymous(browser.get_with_cookie("/admin", &expired).await, "expired");
+
+    // root's user part on visitor's signature, and root's ticket with its signature altered.
+    let value = |ticket: &str| ticket["authz_ticket=".len()..].to_owned();
+    let root_parts: Vec<String> = value(&genuine).split('.').map(str::to_owned).collect();
+    let other_parts: Vec<String> = value(&ticket(tickets.issue("visitor")))
+        .split('.')
+        .map(str::to_owned)
+        .collect();
+    assert_eq!((root_parts.len(), other_parts.len()), (3, 3));
+    let swapped_user = format!(
+        "authz_ticket={}.{}.{}",
+        other_parts[0], root_parts[1], other_parts[2]
+    );
+    anonymous(
+        browser.get_with_cookie("/admin", &swapped_user).await,
+        "another user's signature",
+    );
+    let mut signature = root_parts[2].clone().into_bytes();
+    signature[0] = if signature[0] == b'A' { b'B' } else { b'A' };
+    let altered_signature = format!(
+        "authz_ticket={}.{}.{}",
+        root_parts[0],
+        root_parts[1],
+        String::from_utf8(signature).unwrap()
+    );
+    anonymous(
+        browser.get_with_cookie("/admin", &altered_signature).await,
+        "an altered signature",
+    );
+    let extended = format!(
+        "authz_ticket={}.{}.{}",
+        root_parts[0].parse::<u64>().unwrap() + 3600,
+        root_parts[1],
+        root_parts[2]
+    );
+    anonymous(
+        browser.get_with_cookie("/admin", &extended).await,
+        "an extended expiry",
+    );
+
+    let foreign = TicketAuthenticator::new(&[7u8; 32]).unwrap();
+    anonymous(
+        browser
+            .get_with_cookie("/admin", &ticket(foreign.issue("root")))
+            .await,
+        "another secret",
+    );
+    anonymous(
+        browser
+            .get_with_cookie("/admin", "authz_ticket=garbage")
+            .await,
+        "garbage",
+    );
+}
+
+/// Every form needs the CSRF token of the browser's own session.
+async fn forms_without_a_valid_csrf_token_are_refused(database: &TestDatabase) {
+    let site = serve(database).await;
+    let post = site.post_by("editor").await;
+    let delete = format!("/posts/{post}/delete");
+    let root = site.browser();
+    root.sign_in("root").await;
+
+    let refused = root.post_form(&delete, &[]).await;
+    refused.assert_says(StatusCode::FORBIDDEN, "CSRF token is missing or invalid");
+    root.get(&format!("/posts/{post}"))
+        .await
+        .assert_says(StatusCode::OK, "Notes from the editor");
+
+    // A token of another session (another cookie) does not go with root's cookie.
+    let other = site.browser();
+    let others_token = other.csrf_token().await;
+    let refused = root.post_form(&delete, &[("csrf", &others_token)]).await;
+    refused.assert_says(StatusCode::FORBIDDEN, "CSRF token is missing or invalid");
+    // Nor does a made-up one.
+    let refused = root
+        .post_form(&delete, &[("csrf", "nonce.signature")])
+        .await;
+    refused.assert_says(StatusCode::FORBIDDEN, "CSRF token is missing or invalid");
+    root.get(&format!("/posts/{post}"))
+        .await
+        .assert_says(StatusCode::OK, "Notes from the editor");
+    assert!(site.demo.post(post).await.unwrap().is_some());
+
+    // Signing in needs the token too.
+    let stranger = site.browser();
+    stranger.csrf_token().await;
+    let login = stranger
+        .post_form(
+            "/login",
+            &[
+                ("came_from", "/"),
+                ("user", "root"),
+                ("password", ROOT_PASSWORD),
+            ],
+        )
+        .await;
+    login.assert_says(StatusCode::FORBIDDEN, "CSRF token is missing or invalid");
+    assert!(login.ticket_cookie().is_none(), "{login:?}");
+    // A page's token without its cookie (what another site could post) is refused as well.
+    let token = stranger.csrf_token().await;
+    let cookieless = Browser::new(&site.base);
+    let login = cookieless
+        .post_form(
+            "/login",
+            &[
+                ("csrf", &token),
+                ("came_from", "/"),
+                ("user", "root"),
+                ("password", ROOT_PASSWORD),
+            ],
+        )
+        .await;
+    login.assert_says(StatusCode::FORBIDDEN, "CSRF token is missing or invalid");
+    assert!(login.ticket_cookie().is_none(), "{login:?}");
+    stranger
+        .get("/admin")
+        .await
+        .assert_see_other("/login?came_from=%2Fadmin");
+
+    // Signing out too: root stays signed in.
+    let refused = root.post_form("/logout", &[]).await;
+    refused.assert_says(StatusCode::FORBIDDEN, "CSRF token is missing or invalid");
+    assert!(refused.ticket_cookie().is_none(), "{refused:?}");
+    root.get("/admin")
+        .await
+        .assert_says(StatusCode::OK, "Welcome to the admin side, root");
+}
+
+/// A release needs the release permission, and April or October.
+async fn releasing_needs_the_permission_in_april_or_october(database: &TestDatabase) {
+    let site = serve(database).await;
+    site.user("releaser", &["release-team"]).await;
+    site.user("visitor", &[]).await;
+    let releaser = site.browser();
+    releaser.sign_in("releaser").await;
+    let page = releaser.get("/release").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.csrf();
+
+    for month in 1..=12 {
+        site.clock.set(month);
+        let released = releaser.post_form("/release", &[("csrf", &csrf)]).await;
+        if month == 4 || month == 10 {
+            released.assert_says(StatusCode::OK, "The release was started by releaser.");
+        } else {
+            released.assert_says(
+                StatusCode::FORBIDDEN,
+                "At least one of the following predicates must be met: \
+                 The current month must be 4, The current month must be 10",
+            );
+            assert!(!released.text().contains("started"), "month {month}");
+        }
+    }
+
+    site.clock.set(4);
+    let visitor = site.browser();
+    visitor.sign_in("visitor").await;
+    let csrf = visitor.get("/release").await.csrf();
+    visitor
+        .post_form("/release", &[("csrf", &csrf)])
+        .await
+        .assert_says(
+            StatusCode::FORBIDDEN,
+            "The user must have the \"release\" permission",
+        );
+}
+
+/// Only a post's author, or a user with the manage permission, may edit it.
+async fn only_the_author_or_a_manager_edits_a_post(database: &TestDatabase) {
+    let site = serve(database).await;
+    site.demo
+        .set_password("editor", &password_of("editor"))
+        .await
+        .expect("editor's password is set");
+    let editors = site.post_by("editor").await;
+    let roots = site.post_by("root").await;
+    let editor = site.browser();
+    editor.sign_in("editor").await;
+
+    // Their own post.
+    let form = editor.get(&format!("/posts/{editors}/edit")).await;
+    form.assert_says(StatusCode::OK, &format!("Edit post {editors}"));
+    assert_eq!(
+        form.input("title").as_deref(),
+        Some("Notes from the editor")
+    );
+    editor
+        .post_form(
+            &format!("/posts/{editors}/edit"),
+            &[
+                ("csrf", &form.csrf()),
+                ("title", "Edited by the editor"),
+                ("body", "The author's own words & <more>."),
+            ],
+        )
+        .await
+        .assert_see_other(&format!("/posts/{editors}"));
+    let shown = editor.get(&format!("/posts/{editors}")).await;
+    shown.assert_says(StatusCode::OK, "Edited by the editor");
+    shown.assert_says(StatusCode::OK, "The author's own words & <more>.");
+    assert!(!shown.body.contains("<more>"), "the text is escaped");
+
+    // root's post: neither the form nor the change.
+    let expected = format!(
+        "At least one of the following predicates must be met: Only the author of post {roots} \
+         can edit it, The user must have the \"manage\" permission"
+    );
+    editor
+        .get(&format!("/posts/{roots}/edit"))
+        .await
+        .assert_says(StatusCode::FORBIDDEN, &expected);
+    editor
+        .post_form(
+            &format!("/posts/{roots}/edit"),
+            &[
+                ("csrf", &form.csrf()),
+                ("title", "Hijacked"),
+                ("body", "Not the editor's to change."),
+            ],
+        )
+        .await
+        .assert_says(StatusCode::FORBIDDEN, &expected);
+    let untouched = site.demo.post(roots).await.unwrap().expect("root's post");
+    assert_eq!(untouched.title, "Welcome");
+
+    // root has the manage permission: both posts.
+    let root = site.browser();
+    root.sign_in("root").await;
+    for id in [roots, editors] {
+        let form = root.get(&format!("/posts/{id}/edit")).await;
+        form.assert_says(StatusCode::OK, &format!("Edit post {id}"));
+        root.post_form(
+            &format!("/posts/{id}/edit"),
+            &[
+                ("csrf", &form.csrf()),
+                ("title", &format!("Managed {id}")),
+                ("body", "Edited by a manager."),
+            ],
+        )
+        .await
+        .assert_see_other(&format!("/posts/{id}"));
+        root.get(&format!("/posts/{id}"))
+            .await
+            .assert_says(StatusCode::OK, &format!("Managed {id}"));
+    }
+    // The author is unchanged, so editor may still edit their post.
+    editor
+        .get(&format!("/posts/{editors}/edit"))
+        .await
+        .assert_says(StatusCode::OK, &format!("Managed {editors}"));
+}
+
+/// Only administrators remove posts.
+async fn only_administrators_remove_posts(database: &TestDatabase) {
+    let site = serve(database).await;
+    site.user("visitor", &[]).await;
+    let post = site.post_by("editor").await;
+    let delete = format!("/posts/{post}/delete");
+
+    let visitor = site.browser();
+    visitor.sign_in("visitor").await;
+    let csrf = visitor.get("/").await.csrf();
+    visitor
+        .post_form(&delete, &[("csrf", &csrf)])
+        .await
+        .assert_says(
+            StatusCode::FORBIDDEN,
+            "Only administrators can remove blog posts",
+        );
+    visitor
+        .get(&format!("/posts/{post}"))
+        .await
+        .assert_says(StatusCode::OK, "Notes from the editor");
+
+    let root = site.browser();
+    root.sign_in("root").await;
+    let csrf = root.get("/").await.csrf();
+    root.post_form(&delete, &[("csrf", &csrf)])
+        .await
+        .assert_see_other("/");
+    root.get(&format!("/posts/{post}"))
+        .await
+        .assert_says(StatusCode::NOT_FOUND, "No such post");
+    let home = root.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(
+        !home.text().contains("Notes from the editor"),
+        "{}",
+        home.body
+    );
+    assert!(home.text().contains("Welcome"), "{}", home.body);
+}
+
+/// The admin pages need manage_users, for every change; root creates users there.
+async fn the_admin_pages_manage_users(database: &TestDatabase) {
+    let site = serve(database).await;
+    site.user("visitor", &[]).await;
+
+    let visitor = site.browser();
+    visitor.sign_in("visitor").await;
+    visitor.get("/manage").await.assert_says(
+        StatusCode::FORBIDDEN,
+        "The user must have the \"manage_users\" permission",
+    );
+    let csrf = visitor.get("/").await.csrf();
+
+    // Every change is guarded, against users without the permission and anonymous ones alike
+    // (who can get a CSRF token for their own session as easily as anyone).
+    let anonymous = site.browser();
+    let anonymous_csrf = anonymous.csrf_token().await;
+    let changes: [(&str, &[(&str, &str)]); 6] = [
+        (
+            "/manage/users",
+            &[("name", "sneaky"), ("password", "sneaky-password")],
+        ),
+        ("/manage/users/delete", &[("name", "root")]),
+        ("/manage/groups", &[("name", "sneakers")]),
+        ("/manage/groups/delete", &[("name", "admin")]),
+        (
+            "/manage/members",
+            &[("user", "visitor"), ("group", "admin"), ("action", "add")],
+        ),
+        (
+            "/manage/grants",
+            &[
+                ("permission", "manage_users"),
+                ("group", "writers"),
+                ("action", "grant"),
+            ],
+        ),
+    ];
+    for (path, fields) in changes {
+        let mut anonymous_fields = vec![("csrf", anonymous_csrf.as_str())];
+        anonymous_fields.extend_from_slice(fields);
+        anonymous
+            .post_form(path, &anonymous_fields)
+            .await
+            .assert_see_other(&format!("/login?came_from={}", encode(path)));
+        let mut visitor_fields = vec![("csrf", csrf.as_str())];
+        visitor_fields.extend_from_slice(fields);
+        visitor.post_form(path, &visitor_fields).await.assert_says(
+            StatusCode::FORBIDDEN,
+            "The user must have the \"manage_users\" permission",
+        );
+    }
+    let store = &site.demo.store;
+    let users = store.users().await.unwrap();
+    assert!(users.iter().any(|user| user == "root"), "{users:?}");
+    assert!(!users.iter().any(|user| user == "sneaky"), "{users:?}");
+    let groups = store.groups().await.unwrap();
+    assert!(groups.iter().any(|group| group == "admin"), "{groups:?}");
+    assert!(
+        !groups.iter().any(|group| group == "sneakers"),
+        "{groups:?}"
+    );
+    assert_eq!(
+        store.user_groups("visitor").await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        store.group_permissions("writers").await.unwrap(),
+        Vec::<String>::new()
+    );
+
+    let root = site.browser();
+    root.sign_in("root").await;
+    let manage = root.get("/manage").await;
+    manage.assert_says(StatusCode::OK, "<td>visitor</td>");
+    assert!(!manage.text().contains("<td>newcomer</td>"));
+    let csrf = manage.csrf();
+    let create = [
+        ("csrf", csrf.as_str()),
+        ("name", "newcomer"),
+        ("password", "newcomer-password"),
+    ];
+    root.post_form("/manage/users", &create)
+        .await
+        .assert_see_other("/manage");
+    root.get("/manage")
+        .await
+        .assert_says(StatusCode::OK, "<td>newcomer</td>");
+    site.browser().sign_in("newcomer").await;
+
+    root.post_form("/manage/users", &create).await.assert_says(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a user named \"newcomer\" already exists",
+    );
+
+    let refused = root
+        .post_form(
+            "/manage/users",
+            &[("name", "intruder"), ("password", "intruder-password")],
+        )
+        .await;
+    refused.assert_says(StatusCode::FORBIDDEN, "CSRF token is missing or invalid");
+    assert!(!site.demo.store.user_exists("intruder").await.unwrap());
+    assert!(
+        !root.get("/manage").await.text().contains("intruder"),
+        "nothing was created"
+    );
+}
