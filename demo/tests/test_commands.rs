@@ -1,6 +1,8 @@
 //! Every `demo` command, run as a user would run it, on SQLite, PostgreSQL and MariaDB: what it
 //! prints, its exit status, and its errors.
 
+// The per-test databases of the workspace's test suites.
+#[path = "../../tests/tests/databases/mod.rs"]
 mod databases;
 
 use std::path::PathBuf;
@@ -18,20 +20,9 @@ sql_suite!(
     serve_initializes_on_the_first_run_only,
 );
 
-/// The `demo` binary, built by `cargo test` beside this test.
+/// The `demo` binary, which cargo builds for this test.
 fn demo_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's path");
-    let directory = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    let binary = directory.join(format!("demo{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: run the tests with `cargo test`, which builds it",
-        binary.display()
-    );
-    binary
+    PathBuf::from(env!("CARGO_BIN_EXE_demo"))
 }
 
 struct Run {
