@@ -4,7 +4,7 @@
 //! Each change runs in one transaction and empties the grants cache once committed (on
 //! PostgreSQL, every instance's, through `NOTIFY`).
 
-use sqlx::{Any, Executor, Transaction};
+use sqlx::{Any, Transaction};
 
 use super::cache::NOTIFY_CHANGES;
 use super::error::{Entity, SqlError, check_name};
@@ -309,7 +309,8 @@ impl SqlStore {
     /// commit), then this one's.
     async fn commit(&self, mut transaction: Transaction<'static, Any>) -> Result<(), SqlError> {
         if self.dialect() == Dialect::Postgres {
-            self.timed(transaction.execute(NOTIFY_CHANGES)).await?;
+            let notify = sqlx::query(NOTIFY_CHANGES).bind(self.inner().instance.as_str());
+            self.timed(notify.execute(&mut *transaction)).await?;
         }
         self.timed(transaction.commit()).await?;
         self.changed();

@@ -7,8 +7,23 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use super::settings::CacheSettings;
 use crate::Grants;
 
-/// The statement that tells every instance; delivered when the transaction commits.
-pub(crate) const NOTIFY_CHANGES: &str = "NOTIFY authz_changes";
+/// The statement that tells every instance, naming the one that wrote (`$1`) so that it can
+/// ignore its own news; delivered when the transaction commits.
+pub(crate) const NOTIFY_CHANGES: &str = "SELECT pg_notify('authz_changes', $1)";
+
+/// A name for this store among the app's instances.
+pub(crate) fn instance_name() -> String {
+    static STORES: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_nanos())
+        .unwrap_or_default();
+    format!(
+        "{}-{}-{nanos}",
+        std::process::id(),
+        STORES.fetch_add(1, Ordering::Relaxed)
+    )
+}
 
 /// Users' grants (`None` for a user the store does not know), with a generation counter so that
 /// a lookup that raced with a write never stores what it read before the write.
@@ -84,12 +99,18 @@ pub(crate) mod listener {
     /// The channel that admin writes notify (see `NOTIFY_CHANGES`).
     const CHANGES_CHANNEL: &str = "authz_changes";
 
-    /// Runs until the store is dropped.
-    pub(crate) fn spawn(url: String, cache: Weak<GrantsCache>) -> tokio::task::JoinHandle<()> {
+    /// Runs until the store is dropped. `listening` hears when the first `LISTEN` is in place.
+    pub(crate) fn spawn(
+        url: String,
+        cache: Weak<GrantsCache>,
+        instance: String,
+        listening: tokio::sync::oneshot::Sender<()>,
+    ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let mut backoff = Duration::from_millis(100);
+            let mut listening = Some(listening);
             loop {
-                match follow(&url, &cache, &mut backoff).await {
+                match follow(&url, &cache, &instance, &mut backoff, &mut listening).await {
                     Ok(()) => return,
                     Err(error) => {
                         let Some(cache) = cache.upgrade() else { return };
@@ -111,7 +132,9 @@ pub(crate) mod listener {
     async fn follow(
         url: &str,
         cache: &Weak<GrantsCache>,
+        instance: &str,
         backoff: &mut Duration,
+        listening: &mut Option<tokio::sync::oneshot::Sender<()>>,
     ) -> Result<(), sqlx::Error> {
         let mut listener = PgListener::connect(url).await?;
         listener.listen(CHANGES_CHANNEL).await?;
@@ -124,14 +147,23 @@ pub(crate) mod listener {
             cache.set_trusted(true);
             tracing::debug!(target: "authz::sql", "listening for grant changes");
         }
+        if let Some(listening) = listening.take() {
+            let _ = listening.send(());
+        }
         loop {
             let notification = listener.try_recv().await?;
             let Some(cache) = cache.upgrade() else {
                 return Ok(());
             };
-            if notification.is_none() {
-                // The connection dropped and was re-established: changes may have been missed.
-                tracing::info!(target: "authz::sql", "change listener reconnected; cache emptied");
+            match notification {
+                // This instance's own write: its cache was emptied at commit already.
+                Some(notification) if notification.payload() == instance => continue,
+                Some(_) => {}
+                None => {
+                    // The connection dropped and was re-established: changes may have been
+                    // missed.
+                    tracing::info!(target: "authz::sql", "change listener reconnected; cache emptied");
+                }
             }
             cache.invalidate();
         }

@@ -54,6 +54,8 @@ pub(crate) struct Inner {
     unknown_users: UnknownUsers,
     query_timeout: Duration,
     listener: Option<tokio::task::JoinHandle<()>>,
+    /// This store's name in `NOTIFY` payloads.
+    pub(crate) instance: String,
 }
 
 impl Drop for Inner {
@@ -289,12 +291,22 @@ impl SqlStoreBuilder {
             .cache
             .as_ref()
             .map(|settings| Arc::new(GrantsCache::new(settings, !listens)));
+        let instance = super::cache::instance_name();
         #[cfg(feature = "postgres")]
         let listener = match (&cache, dialect) {
-            (Some(cache), Dialect::Postgres) => Some(super::cache::listener::spawn(
-                url.clone(),
-                Arc::downgrade(cache),
-            )),
+            (Some(cache), Dialect::Postgres) => {
+                let (listening, listened) = tokio::sync::oneshot::channel();
+                let listener = super::cache::listener::spawn(
+                    url.clone(),
+                    Arc::downgrade(cache),
+                    instance.clone(),
+                    listening,
+                );
+                // Return once the cache can be trusted; if the listener is slow, the cache is
+                // bypassed until it is in place, which is safe.
+                let _ = tokio::time::timeout(pool_settings.acquire_timeout, listened).await;
+                Some(listener)
+            }
             _ => None,
         };
         #[cfg(not(feature = "postgres"))]
@@ -309,6 +321,7 @@ impl SqlStoreBuilder {
                 unknown_users: self.unknown_users,
                 query_timeout: self.query_timeout,
                 listener,
+                instance,
             }),
         })
     }
