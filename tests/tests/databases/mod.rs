@@ -172,36 +172,17 @@ impl Drop for TestDatabase {
 #[macro_export]
 macro_rules! sql_suite {
     ($($test:ident),* $(,)?) => {
-        mod sqlite {
+        $crate::sql_suite!(@backend sqlite, Sqlite, $($test),*);
+        $crate::sql_suite!(@backend postgres, Postgres, $($test),*);
+        $crate::sql_suite!(@backend mariadb, MySql, $($test),*);
+    };
+    (@backend $module:ident, $backend:ident, $($test:ident),*) => {
+        mod $module {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
                     if let Some(database) = $crate::databases::TestDatabase::create(
-                        $crate::databases::Backend::Sqlite,
-                    ).await {
-                        super::$test(&database).await;
-                    }
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    if let Some(database) = $crate::databases::TestDatabase::create(
-                        $crate::databases::Backend::Postgres,
-                    ).await {
-                        super::$test(&database).await;
-                    }
-                }
-            )*
-        }
-        mod mariadb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    if let Some(database) = $crate::databases::TestDatabase::create(
-                        $crate::databases::Backend::MySql,
+                        $crate::databases::Backend::$backend,
                     ).await {
                         super::$test(&database).await;
                     }
