@@ -47,8 +47,8 @@ fn evaluate(c: &mut Criterion) {
         ),
     ));
     // The same with `not(any(..))`: the inner `any` is unmet and the `not` turns it into met.
-    // The runtime builds the unmet `any`'s message before the `not` drops it, so this one
-    // allocates on the way to a grant (tests/tests/test_allocations.rs).
+    // A `not` only tests its child, so the unmet `any` builds no message and this grant does
+    // not allocate either (tests/tests/test_allocations.rs).
     let deep_not_any = predicate!(all(
         not_anonymous(),
         any(

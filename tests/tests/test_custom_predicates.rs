@@ -5,7 +5,7 @@ mod support;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use authz_runtime::testing::TestAuthenticator;
 use authz_runtime::{AuthzLayer, Context, Error, MemoryStore, Predicate, Verdict, require};
@@ -48,6 +48,23 @@ mod auth {
         OwnsPost
     }
 
+    /// How many times `unreachable_database` was asked.
+    pub(crate) static DATABASE_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    /// A check whose database is down: it always fails.
+    pub(crate) struct UnreachableDatabase;
+
+    pub(crate) fn unreachable_database() -> UnreachableDatabase {
+        UnreachableDatabase
+    }
+
+    impl Predicate for UnreachableDatabase {
+        async fn evaluate(&self, _ctx: &mut Context<'_>) -> Result<Verdict, Error> {
+            DATABASE_CALLS.fetch_add(1, Ordering::SeqCst);
+            Err(Error::predicate("the database is down"))
+        }
+    }
+
     impl Predicate for OwnsPost {
         async fn evaluate(&self, ctx: &mut Context<'_>) -> Result<Verdict, Error> {
             let Ok(Path(id)) = ctx.extract::<Path<i64>>().await else {
@@ -85,6 +102,16 @@ async fn edit_post_strict(Path(id): Path<i64>) -> String {
     format!("editing post {id}")
 }
 
+#[require(any(has_permission("manage"), auth::unreachable_database()))]
+async fn managers_first() -> &'static str {
+    "managed"
+}
+
+#[require(all(in_group("admins"), auth::unreachable_database()))]
+async fn admins_first() -> &'static str {
+    "unreachable"
+}
+
 #[require(owns_post())]
 async fn broken() -> &'static str {
     "unreachable"
@@ -104,6 +131,8 @@ fn app() -> Router {
         .route("/posts/{id}", put(edit_post))
         .route("/strict/{id}", put(edit_post_strict))
         .route("/broken", get(broken))
+        .route("/managers-first", get(managers_first))
+        .route("/admins-first", get(admins_first))
         .layer(Extension(posts))
         .layer(AuthzLayer::new(TestAuthenticator::default(), store))
 }
@@ -217,4 +246,35 @@ async fn a_failing_custom_predicate_refuses_with_503() {
         seen.body,
         "Access could not be checked; please try again later"
     );
+}
+
+#[tokio::test]
+async fn combinators_stop_before_a_child_that_would_fail() {
+    let app = app();
+    let calls = || auth::DATABASE_CALLS.load(Ordering::SeqCst);
+    let before = calls();
+
+    // `any` stops at its first met child: a manager never reaches the broken check.
+    let manager = get_("/managers-first").user("rms").send(&app).await;
+    assert_eq!(
+        (manager.status, manager.body.as_str()),
+        (StatusCode::OK, "managed")
+    );
+    // `all` stops at its first unmet child: a non-admin is refused with that child's message.
+    let outsider = get_("/admins-first").user("linus").send(&app).await;
+    assert_eq!(
+        (outsider.status, outsider.body.as_str()),
+        (
+            StatusCode::FORBIDDEN,
+            "The current user must belong to the group \"admins\""
+        )
+    );
+    assert_eq!(calls(), before, "the failing check was never asked");
+
+    // Where the failing check must decide, the request is refused with 503, never let through.
+    let linus = get_("/managers-first").user("linus").send(&app).await;
+    assert_eq!(linus.status, StatusCode::SERVICE_UNAVAILABLE);
+    let admin = get_("/admins-first").user("rms").send(&app).await;
+    assert_eq!(admin.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(calls(), before + 2);
 }

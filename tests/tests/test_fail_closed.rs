@@ -80,11 +80,22 @@ fn routes() -> Router {
 async fn identity_only_predicates_never_reach_the_store() {
     let store = Counting::default();
     let app = routes().layer(AuthzLayer::new(TestAuthenticator::default(), store.clone()));
-    for user in ["rms", "guido"] {
-        get_("/identity").user(user).send(&app).await;
-        get_("/negated").user(user).send(&app).await;
+    let cases = [
+        ("/identity", Some("rms"), StatusCode::OK),
+        ("/identity", Some("guido"), StatusCode::FORBIDDEN),
+        ("/identity", None, StatusCode::UNAUTHORIZED),
+        ("/negated", Some("rms"), StatusCode::OK),
+        ("/negated", Some("guido"), StatusCode::OK),
+        ("/negated", None, StatusCode::UNAUTHORIZED),
+    ];
+    for (path, user, expected) in cases {
+        let request = get_(path);
+        let request = match user {
+            Some(user) => request.user(user),
+            None => request,
+        };
+        assert_eq!(request.send(&app).await.status, expected, "{path} as {user:?}");
     }
-    get_("/identity").send(&app).await;
     assert_eq!(store.loads.load(Ordering::SeqCst), 0);
 }
 

@@ -40,6 +40,29 @@ fn is_anonymous_is_met_only_without_a_user() {
 }
 
 #[test]
+fn is_anonymous_with_custom_message() {
+    let p = predicate!(is_anonymous(msg = "Only visitors may sign up"));
+    assert_eq!(
+        unmet_message(evaluate(&p, Some("gustavo"), &[], &[])),
+        "Only visitors may sign up"
+    );
+}
+
+#[test]
+fn anonymous_users_have_no_groups_and_no_permissions() {
+    let p = predicate!(in_group("developers"));
+    assert_eq!(
+        unmet_message(evaluate(&p, None, &[], &[])),
+        "The current user must belong to the group \"developers\""
+    );
+    let p = predicate!(has_permission("edit-site"));
+    assert_eq!(
+        unmet_message(evaluate(&p, None, &[], &[])),
+        "The user must have the \"edit-site\" permission"
+    );
+}
+
+#[test]
 fn is_user_compares_the_user_name() {
     let p = predicate!(is_user("gustavo"));
     assert_eq!(evaluate(&p, Some("gustavo"), &[], &[]), Verdict::Met);
@@ -183,6 +206,16 @@ fn has_any_permission_needs_one() {
     assert_eq!(
         unmet_message(evaluate(&p, Some("x"), &[], &["party"])),
         "The user must have at least one of the following permissions: watch-tv, eat-popcorn"
+    );
+    let p = predicate!(has_any_permission(
+        "watch-tv",
+        "eat-popcorn",
+        msg = "One of {permission_list}; failed: {failed_predicates}"
+    ));
+    assert_eq!(
+        unmet_message(evaluate(&p, Some("x"), &[], &["party"])),
+        "One of watch-tv, eat-popcorn; failed: The user must have the \"watch-tv\" permission, \
+         The user must have the \"eat-popcorn\" permission"
     );
 }
 
