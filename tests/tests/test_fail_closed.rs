@@ -94,7 +94,11 @@ async fn identity_only_predicates_never_reach_the_store() {
             Some(user) => request.user(user),
             None => request,
         };
-        assert_eq!(request.send(&app).await.status, expected, "{path} as {user:?}");
+        assert_eq!(
+            request.send(&app).await.status,
+            expected,
+            "{path} as {user:?}"
+        );
     }
     assert_eq!(store.loads.load(Ordering::SeqCst), 0);
 }
