@@ -5,6 +5,7 @@ mod databases;
 mod support;
 
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
 use authz_runtime::sql::{
     CacheSettings, Entity, Schema, SqlError, SqlStore, SqlStoreBuilder, UnknownUsers,
@@ -15,7 +16,8 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
 use databases::log::{record, statements_mentioning};
-use databases::{TestDatabase, unique_name};
+use databases::{Backend, TestDatabase, unique_name};
+use sqlx::AssertSqlSafe;
 use support::get as get_;
 
 sql_suite!(
@@ -33,6 +35,13 @@ sql_suite!(
     a_write_invalidates_the_cache,
     a_deleted_user_is_anonymous_by_default,
     names_match_exactly,
+    padded_names_never_act_on_the_unpadded_row,
+    unknown_names_in_listings_follow_repoze_what,
+    each_set_of_tables_is_migrated,
+    concurrent_migrations_all_succeed,
+    long_link_table_names_get_an_index_each,
+    the_time_to_live_bounds_what_the_cache_serves,
+    the_cache_keeps_at_most_max_users,
 );
 
 async fn connect(database: &TestDatabase) -> SqlStore {
@@ -147,10 +156,6 @@ async fn adapter_fixture_listings(database: &TestDatabase) {
         store.group_permissions("developers").await.unwrap(),
         ["commit", "edit-site"]
     );
-    assert!(matches!(
-        store.group_members("no-such-group").await,
-        Err(SqlError::NotFound { entity: Entity::Group, name }) if name == "no-such-group"
-    ));
 }
 
 async fn removing_members_empties_a_group(database: &TestDatabase) {
@@ -298,7 +303,9 @@ async fn bad_names_are_refused_and_nothing_is_written(database: &TestDatabase) {
         ("", "it is empty"),
         ("   ", "it is blank"),
         (" rms", "it has leading or trailing whitespace"),
+        ("rms\n", "it has leading or trailing whitespace"),
         (too_long.as_str(), "it is longer than 255 characters"),
+        ("r\u{7}ms", "it contains control characters"),
     ] {
         match store.create_group(name).await {
             Err(SqlError::InvalidName {
@@ -589,4 +596,362 @@ async fn names_match_exactly(database: &TestDatabase) {
         grants_of(&store, "rms").await,
         Some((set(["admins", "developers"]), set(["commit", "edit-site"])))
     );
+}
+
+/// MariaDB's collations ignore trailing spaces: without the name checks, `"rms "` would be rms.
+async fn padded_names_never_act_on_the_unpadded_row(database: &TestDatabase) {
+    let store = connect(database).await;
+    fixture(&store).await;
+    store
+        .set_password_hash("rms", "$argon2id$rms")
+        .await
+        .unwrap();
+    let refused = |result: Result<(), SqlError>, entity: Entity, name: &str| match result {
+        Err(SqlError::InvalidName {
+            entity: e, name: n, ..
+        }) => assert_eq!((e, n.as_str()), (entity, name)),
+        other => panic!("expected {name:?} to be an invalid {entity} name, got {other:?}"),
+    };
+    let refused_listing = |result: Result<Vec<String>, SqlError>, entity: Entity, name: &str| {
+        refused(result.map(drop), entity, name)
+    };
+    for pad in [" ", "  ", "\t", "\u{a0}"] {
+        let user = format!("rms{pad}");
+        let group = format!("admins{pad}");
+        let permission = format!("commit{pad}");
+        let (user, group, permission) = (user.as_str(), group.as_str(), permission.as_str());
+
+        refused(store.user_exists(user).await.map(drop), Entity::User, user);
+        refused(store.delete_user(user).await, Entity::User, user);
+        refused(store.rename_user(user, "richard").await, Entity::User, user);
+        refused(
+            store.add_user_to_group(user, "php").await,
+            Entity::User,
+            user,
+        );
+        refused(
+            store.remove_user_from_group(user, "admins").await,
+            Entity::User,
+            user,
+        );
+        refused(
+            store.set_password_hash(user, "$argon2id$x").await,
+            Entity::User,
+            user,
+        );
+        refused_listing(store.user_groups(user).await, Entity::User, user);
+        // Signing in with a padded name finds no password.
+        assert_eq!(store.password_hash(user).await.unwrap(), None);
+
+        refused(store.delete_group(group).await, Entity::Group, group);
+        refused(
+            store.rename_group(group, "root").await,
+            Entity::Group,
+            group,
+        );
+        refused(
+            store.add_user_to_group("guido", group).await,
+            Entity::Group,
+            group,
+        );
+        refused(
+            store.remove_user_from_group("rms", group).await,
+            Entity::Group,
+            group,
+        );
+        refused(
+            store.grant_permission("see-site", group).await,
+            Entity::Group,
+            group,
+        );
+        refused(
+            store.revoke_permission("edit-site", group).await,
+            Entity::Group,
+            group,
+        );
+        refused_listing(store.group_members(group).await, Entity::Group, group);
+        refused_listing(store.group_permissions(group).await, Entity::Group, group);
+
+        let p = Entity::Permission;
+        refused(store.delete_permission(permission).await, p, permission);
+        refused(
+            store.rename_permission(permission, "push").await,
+            p,
+            permission,
+        );
+        refused(
+            store.grant_permission(permission, "php").await,
+            p,
+            permission,
+        );
+        refused(
+            store.revoke_permission(permission, "developers").await,
+            p,
+            permission,
+        );
+        refused_listing(store.permission_groups(permission).await, p, permission);
+    }
+
+    // Nothing was touched.
+    assert_eq!(
+        store.users().await.unwrap(),
+        ["guido", "linus", "rasmus", "rms", "sballmer"]
+    );
+    assert_eq!(
+        store.groups().await.unwrap(),
+        ["admins", "developers", "php", "python", "trolls"]
+    );
+    assert_eq!(
+        store.permissions().await.unwrap(),
+        ["commit", "edit-site", "see-site"]
+    );
+    assert_eq!(
+        grants_of(&store, "rms").await,
+        Some((set(["admins", "developers"]), set(["commit", "edit-site"])))
+    );
+    assert_eq!(
+        store.group_members("php").await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        store.permission_groups("see-site").await.unwrap(),
+        ["trolls"]
+    );
+    assert_eq!(
+        store.password_hash("rms").await.unwrap().as_deref(),
+        Some("$argon2id$rms")
+    );
+}
+
+/// repoze.what's source adapters: `find_sections(item)` gives an unknown item no sections (a
+/// user's groups, a group's permissions), while `get_section_items(section)` raises
+/// `NonExistingSectionError` for an unknown section (a group's members, a permission's groups).
+async fn unknown_names_in_listings_follow_repoze_what(database: &TestDatabase) {
+    let store = connect(database).await;
+    fixture(&store).await;
+    assert_eq!(
+        store.user_groups("nobody").await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        store.group_permissions("nogroup").await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert!(matches!(
+        store.group_members("nogroup").await,
+        Err(SqlError::NotFound { entity: Entity::Group, name }) if name == "nogroup"
+    ));
+    assert!(matches!(
+        store.permission_groups("noperm").await,
+        Err(SqlError::NotFound { entity: Entity::Permission, name }) if name == "noperm"
+    ));
+    // Known but empty is empty, not missing.
+    assert!(store.group_members("python").await.unwrap().is_empty());
+    assert!(store.group_permissions("python").await.unwrap().is_empty());
+    assert!(store.user_groups("guido").await.unwrap().is_empty());
+}
+
+/// Runs a query of the test's own that returns a count.
+async fn count(store: &SqlStore, query: &str, binds: &[&str]) -> i64 {
+    let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(query.to_owned()));
+    for bind in binds {
+        query = query.bind(*bind);
+    }
+    query.fetch_one(store.pool()).await.expect("the count runs")
+}
+
+/// A second store with other tables, on a database migrated already: it gets its tables.
+async fn each_set_of_tables_is_migrated(database: &TestDatabase) {
+    let first = connect(database).await;
+    fixture(&first).await;
+    let tables = Schema::default()
+        .with_user_table("people")
+        .and_then(|s| s.with_group_table("teams"))
+        .and_then(|s| s.with_permission_table("rights"))
+        .and_then(|s| s.with_user_group_table("people_teams"))
+        .and_then(|s| s.with_group_permission_table("team_rights"))
+        .expect("valid identifiers");
+    let second = migrated(SqlStore::builder(&database.url).schema(tables)).await;
+    fixture(&second).await;
+    second.delete_user("linus").await.unwrap();
+    assert_eq!(
+        grants_of(&second, "rms").await,
+        Some((set(["admins", "developers"]), set(["commit", "edit-site"])))
+    );
+    assert_eq!(
+        second.users().await.unwrap(),
+        ["guido", "rasmus", "rms", "sballmer"]
+    );
+    assert_eq!(
+        first.users().await.unwrap(),
+        ["guido", "linus", "rasmus", "rms", "sballmer"]
+    );
+    // Once each; migrating again records nothing new.
+    first.migrate().await.unwrap();
+    second.migrate().await.unwrap();
+    assert_eq!(
+        count(&first, "SELECT COUNT(*) FROM authz_migrations", &[]).await,
+        2
+    );
+}
+
+/// Four instances starting at once on a fresh database.
+async fn concurrent_migrations_all_succeed(database: &TestDatabase) {
+    let mut stores = Vec::new();
+    for _ in 0..4 {
+        stores.push(
+            SqlStore::builder(&database.url)
+                .connect()
+                .await
+                .expect("the test database accepts connections"),
+        );
+    }
+    let mut migrations = tokio::task::JoinSet::new();
+    for store in stores.clone() {
+        migrations.spawn(async move { store.migrate().await });
+    }
+    while let Some(migrated) = migrations.join_next().await {
+        migrated
+            .expect("the migration task ran")
+            .expect("every concurrent migration succeeds");
+    }
+    fixture(&stores[0]).await;
+    assert_eq!(
+        grants_of(&stores[3], "rms").await,
+        Some((set(["admins", "developers"]), set(["commit", "edit-site"])))
+    );
+    assert_eq!(
+        count(&stores[1], "SELECT COUNT(*) FROM authz_migrations", &[]).await,
+        1
+    );
+}
+
+/// Index names longer than an identifier fall back to a cut name with a hash; two link tables
+/// must not share one, or the second `CREATE INDEX IF NOT EXISTS` does nothing.
+async fn long_link_table_names_get_an_index_each(database: &TestDatabase) {
+    // 63 characters, the longest identifier.
+    let long = |name: &str| format!("{name}_{}", "x".repeat(62 - name.len()));
+    let (members, grants) = (long("members"), long("grants"));
+    let schema = Schema::default()
+        .with_user_group_table(&members)
+        .and_then(|s| s.with_group_permission_table(&grants))
+        .expect("valid identifiers");
+    let store = migrated(SqlStore::builder(&database.url).schema(schema)).await;
+    fixture(&store).await;
+    assert_eq!(
+        store.group_members("developers").await.unwrap(),
+        ["linus", "rms"]
+    );
+    assert_eq!(
+        store.permission_groups("edit-site").await.unwrap(),
+        ["admins", "developers"]
+    );
+
+    // An index that leads with the column each lookup from the right side uses (MySQL's are
+    // the foreign keys' own).
+    let indexes_leading_with = match database.backend {
+        Backend::Sqlite => {
+            "SELECT COUNT(*) FROM sqlite_master m, pragma_index_info(m.name) i \
+             WHERE m.type = 'index' AND m.tbl_name = $1 AND i.seqno = 0 AND i.name = $2"
+        }
+        Backend::Postgres => {
+            "SELECT COUNT(*) FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid \
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0] \
+             WHERE t.relname = $1 AND a.attname = $2"
+        }
+        Backend::MySql => {
+            "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+             AND TABLE_NAME = ? AND COLUMN_NAME = ? AND SEQ_IN_INDEX = 1"
+        }
+    };
+    for (table, column) in [(&members, "group_id"), (&grants, "permission_id")] {
+        assert!(
+            count(&store, indexes_leading_with, &[table, column]).await >= 1,
+            "{table} has an index on {column}"
+        );
+    }
+}
+
+/// A write made straight in SQL, not through the admin API, shows once the time to live has
+/// run out, and not before.
+async fn the_time_to_live_bounds_what_the_cache_serves(database: &TestDatabase) {
+    let time_to_live = Duration::from_secs(2);
+    let store = migrated(
+        SqlStore::builder(&database.url)
+            .cache(CacheSettings::default().with_time_to_live(time_to_live)),
+    )
+    .await;
+    fixture(&store).await;
+    let app = app(store.clone());
+    let cached = Instant::now();
+    assert_eq!(
+        get_("/grants").user("rms").send(&app).await.status,
+        StatusCode::OK
+    );
+
+    sqlx::query("DELETE FROM tg_user_group")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user_groups("rms").await.unwrap(),
+        Vec::<String>::new()
+    );
+    let seen = get_("/grants").user("rms").send(&app).await.status;
+    assert!(
+        cached.elapsed() < time_to_live,
+        "the check ran within the time to live"
+    );
+    assert_eq!(
+        seen,
+        StatusCode::OK,
+        "served from the cache within the time to live"
+    );
+
+    tokio::time::sleep(time_to_live + Duration::from_millis(200)).await;
+    let seen = get_("/grants").user("rms").send(&app).await;
+    assert_eq!(seen.status, StatusCode::FORBIDDEN, "after the time to live");
+    assert_eq!(
+        seen.body,
+        "The current user must belong to the group \"admins\""
+    );
+}
+
+/// With room for 10 users, 200 users looked up twice cost about 400 queries; with room for
+/// all, 200.
+async fn the_cache_keeps_at_most_max_users(database: &TestDatabase) {
+    record();
+    let (schema, table) = marked_schema();
+    let bounded = migrated(
+        SqlStore::builder(&database.url)
+            .schema(schema.clone())
+            .cache(CacheSettings::default().with_max_users(10)),
+    )
+    .await;
+    let users: Vec<String> = (0..200).map(|n| format!("user{n}")).collect();
+    for user in &users {
+        bounded.create_user(user).await.unwrap();
+    }
+    let roomy = migrated(SqlStore::builder(&database.url).schema(schema)).await;
+
+    for (store, at_least, at_most) in [
+        // moka evicts in batches, after 64 writes or 300 ms, so up to 64 users beyond the
+        // bound may linger for a while.
+        (&bounded, users.len() - 10 - 64, users.len()),
+        (&roomy, 0, 0),
+    ] {
+        for user in &users {
+            CredentialsStore::load(store, user).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let before = statements_mentioning(&table);
+        for user in &users {
+            assert!(CredentialsStore::load(store, user).await.unwrap().is_some());
+        }
+        let queries = statements_mentioning(&table) - before;
+        assert!(
+            (at_least..=at_most).contains(&queries),
+            "{queries} queries for the second round, expected {at_least} to {at_most}"
+        );
+    }
 }

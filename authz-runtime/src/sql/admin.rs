@@ -1,12 +1,20 @@
 //! The admin API, as repoze.what's source adapters offer it: create, rename and delete users,
 //! groups and permissions; add and remove members; grant and revoke permissions; list them.
 //!
-//! Each change runs in one transaction and empties the grants cache once committed (on
-//! PostgreSQL, every instance's, through `NOTIFY`).
+//! Each change runs in one transaction and empties the grants cache once its commit is tried,
+//! whatever the outcome (on PostgreSQL, every instance's, through `NOTIFY`).
+//!
+//! Every name given to these calls is checked as [`SqlStore::create_user`] checks it: a name
+//! that could never have been stored (empty, blank, padded with whitespace, longer than 255
+//! characters, with control characters) is [`SqlError::InvalidName`], and nothing is read or
+//! written. Besides saying clearly what is wrong, this keeps MySQL's collations, which ignore
+//! trailing spaces, from taking `"rms "` for `"rms"`.
 
-use sqlx::{Any, Transaction};
+use std::sync::atomic::Ordering;
 
-use super::cache::NOTIFY_CHANGES;
+use sqlx::{Any, AnyConnection, Transaction};
+
+use super::cache::{Invalidation, NOTIFY_CHANGES, notice};
 use super::error::{Entity, SqlError, check_name};
 use super::schema::Dialect;
 use super::statements::Sql;
@@ -75,10 +83,9 @@ impl SqlStore {
 
     /// Whether a user of this name exists.
     pub async fn user_exists(&self, name: &str) -> Result<bool, SqlError> {
-        let mut transaction = self.inner().pool.begin().await?;
-        let exists = self.exists(&mut transaction, Entity::User, name).await?;
-        transaction.commit().await?;
-        Ok(exists)
+        check_name(Entity::User, name)?;
+        let mut connection = self.timed(self.inner().pool.acquire()).await?;
+        self.exists(&mut connection, Entity::User, name).await
     }
 
     /// Adds `user` to `group`; adding a member again changes nothing.
@@ -117,34 +124,44 @@ impl SqlStore {
         .await
     }
 
-    /// The members of `group`, sorted.
+    /// The members of `group`, sorted. A group that does not exist is
+    /// [`SqlError::NotFound`], as repoze.what's `get_section_items` raises
+    /// `NonExistingSectionError` for it.
     pub async fn group_members(&self, group: &str) -> Result<Vec<String>, SqlError> {
         let statement = &self.inner().statements.members_of_group;
-        self.names_of(statement, Entity::Group, group).await
+        self.items_of(statement, Entity::Group, group).await
     }
 
-    /// The groups of `user`, sorted.
+    /// The groups of `user`, sorted; none for a user who does not exist, as repoze.what's
+    /// `find_sections` answers on a group source (an unknown user belongs to no group).
     pub async fn user_groups(&self, user: &str) -> Result<Vec<String>, SqlError> {
         let statement = &self.inner().statements.groups_of_user;
-        self.names_of(statement, Entity::User, user).await
+        self.sections_of(statement, Entity::User, user).await
     }
 
-    /// The groups granted `permission`, sorted.
+    /// The groups granted `permission`, sorted. A permission that does not exist is
+    /// [`SqlError::NotFound`], as repoze.what's `get_section_items` raises
+    /// `NonExistingSectionError` for it.
     pub async fn permission_groups(&self, permission: &str) -> Result<Vec<String>, SqlError> {
         let statement = &self.inner().statements.groups_of_permission;
-        self.names_of(statement, Entity::Permission, permission)
+        self.items_of(statement, Entity::Permission, permission)
             .await
     }
 
-    /// The permissions granted to `group`, sorted.
+    /// The permissions granted to `group`, sorted; none for a group that does not exist, as
+    /// repoze.what's `find_sections` answers on a permission source.
     pub async fn group_permissions(&self, group: &str) -> Result<Vec<String>, SqlError> {
         let statement = &self.inner().statements.permissions_of_group;
-        self.names_of(statement, Entity::Group, group).await
+        self.sections_of(statement, Entity::Group, group).await
     }
 
     /// The stored password hash of `user`, if one is set. Names match exactly, whatever the
-    /// database's collation.
+    /// database's collation. A name that could never have been stored (padded, blank, too
+    /// long) is no user's: `None`, not an error, since sign-in forms send whatever was typed.
     pub async fn password_hash(&self, user: &str) -> Result<Option<String>, SqlError> {
+        if check_name(Entity::User, user).is_err() {
+            return Ok(None);
+        }
         let statement = &self.inner().statements.password_of_user;
         let rows: Vec<(String, Option<String>)> = self
             .timed(
@@ -161,7 +178,8 @@ impl SqlStore {
 
     /// Stores a password hash for `user` (hash it first; see the sign-in docs).
     pub async fn set_password_hash(&self, user: &str, hash: &str) -> Result<(), SqlError> {
-        let mut transaction = self.inner().pool.begin().await?;
+        check_name(Entity::User, user)?;
+        let mut transaction = self.begin().await?;
         let statement = &self.inner().statements.set_password;
         let updated = self
             .timed(
@@ -179,7 +197,7 @@ impl SqlStore {
 
     async fn create(&self, entity: Entity, name: &str) -> Result<(), SqlError> {
         check_name(entity, name)?;
-        let mut transaction = self.inner().pool.begin().await?;
+        let mut transaction = self.begin().await?;
         let insert = &self.inner().statements.table(entity).insert;
         let inserted = self
             .timed(
@@ -196,8 +214,9 @@ impl SqlStore {
     }
 
     async fn rename(&self, entity: Entity, name: &str, new_name: &str) -> Result<(), SqlError> {
+        check_name(entity, name)?;
         check_name(entity, new_name)?;
-        let mut transaction = self.inner().pool.begin().await?;
+        let mut transaction = self.begin().await?;
         let rename = &self.inner().statements.table(entity).rename;
         let renamed = self
             .timed(
@@ -222,7 +241,8 @@ impl SqlStore {
     }
 
     async fn delete(&self, entity: Entity, name: &str) -> Result<(), SqlError> {
-        let mut transaction = self.inner().pool.begin().await?;
+        check_name(entity, name)?;
+        let mut transaction = self.begin().await?;
         let delete = &self.inner().statements.table(entity).delete;
         let deleted = self
             .timed(
@@ -245,7 +265,7 @@ impl SqlStore {
 
     async fn exists(
         &self,
-        transaction: &mut Transaction<'static, Any>,
+        connection: &mut AnyConnection,
         entity: Entity,
         name: &str,
     ) -> Result<bool, SqlError> {
@@ -254,7 +274,7 @@ impl SqlStore {
             .timed(
                 sqlx::query_scalar(exists.text())
                     .bind(name)
-                    .fetch_one(&mut **transaction),
+                    .fetch_one(&mut *connection),
             )
             .await?;
         Ok(count > 0)
@@ -267,7 +287,9 @@ impl SqlStore {
         (left_entity, left): (Entity, &str),
         (right_entity, right): (Entity, &str),
     ) -> Result<(), SqlError> {
-        let mut transaction = self.inner().pool.begin().await?;
+        check_name(left_entity, left)?;
+        check_name(right_entity, right)?;
+        let mut transaction = self.begin().await?;
         for (entity, name) in [(left_entity, left), (right_entity, right)] {
             if !self.exists(&mut transaction, entity, name).await? {
                 return Err(not_found(entity, name));
@@ -283,14 +305,17 @@ impl SqlStore {
         self.commit(transaction).await
     }
 
-    /// The names a listing statement returns for `name`, which must exist.
-    async fn names_of(
+    /// The items of a section (a group's members, a permission's groups): the names a listing
+    /// statement returns for `name`, which must exist.
+    async fn items_of(
         &self,
         statement: &Sql,
         entity: Entity,
         name: &str,
     ) -> Result<Vec<String>, SqlError> {
-        let mut transaction = self.inner().pool.begin().await?;
+        check_name(entity, name)?;
+        // One transaction, so that the section cannot vanish between the two statements.
+        let mut transaction = self.begin().await?;
         if !self.exists(&mut transaction, entity, name).await? {
             return Err(not_found(entity, name));
         }
@@ -301,19 +326,39 @@ impl SqlStore {
                     .fetch_all(&mut *transaction),
             )
             .await?;
-        transaction.commit().await?;
+        self.timed(transaction.commit()).await?;
         Ok(names)
     }
 
+    /// The sections of an item (a user's groups, a group's permissions): the names a listing
+    /// statement returns for `name`, none when it does not exist.
+    async fn sections_of(
+        &self,
+        statement: &Sql,
+        entity: Entity,
+        name: &str,
+    ) -> Result<Vec<String>, SqlError> {
+        check_name(entity, name)?;
+        self.timed(
+            sqlx::query_scalar(statement.text())
+                .bind(name)
+                .fetch_all(&self.inner().pool),
+        )
+        .await
+    }
+
     /// Commits a write, telling every instance's cache (PostgreSQL's `NOTIFY` is delivered at
-    /// commit), then this one's.
+    /// commit), and this one's, whether the commit succeeds or not.
     async fn commit(&self, mut transaction: Transaction<'static, Any>) -> Result<(), SqlError> {
+        let write = self.inner().writes.fetch_add(1, Ordering::Relaxed);
         if self.dialect() == Dialect::Postgres {
-            let notify = sqlx::query(NOTIFY_CHANGES).bind(self.inner().instance.as_str());
+            let notice = notice(&self.inner().instance, write);
+            let notify = sqlx::query(NOTIFY_CHANGES).bind(notice);
             self.timed(notify.execute(&mut *transaction)).await?;
         }
+        let invalidation = Invalidation::new(self.inner().cache.clone(), write);
         self.timed(transaction.commit()).await?;
-        self.changed();
+        invalidation.committed();
         Ok(())
     }
 }

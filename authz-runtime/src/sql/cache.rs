@@ -1,14 +1,15 @@
 //! The cross-request cache of grants, and on PostgreSQL the listener that keeps it in step with
 //! writes made by other instances of the app.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::settings::CacheSettings;
 use crate::Grants;
 
-/// The statement that tells every instance, naming the one that wrote (`$1`) so that it can
-/// ignore its own news; delivered when the transaction commits.
+/// The statement that tells every instance, naming the write (`$1`, see [`notice`]) so that
+/// the instance that made it can tell its own news; delivered when the transaction commits.
 pub(crate) const NOTIFY_CHANGES: &str = "SELECT pg_notify('authz_changes', $1)";
 
 /// A name for this store among the app's instances.
@@ -25,6 +26,25 @@ pub(crate) fn instance_name() -> String {
     )
 }
 
+/// The payload of a write's notification: the instance, and the write's number in it.
+pub(crate) fn notice(instance: &str, write: u64) -> String {
+    format!("{instance}/{write}")
+}
+
+/// The number of the write a notification names, when this instance made it.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+fn own_write(payload: &str, instance: &str) -> Option<u64> {
+    payload
+        .strip_prefix(instance)?
+        .strip_prefix('/')?
+        .parse()
+        .ok()
+}
+
+/// How many unsettled writes are remembered; older ones are forgotten (at worst their late
+/// notification is ignored, as a settled one's would be).
+const UNSETTLED_KEPT: usize = 64;
+
 /// Users' grants (`None` for a user the store does not know), with a generation counter so that
 /// a lookup that raced with a write never stores what it read before the write.
 pub(crate) struct GrantsCache {
@@ -33,6 +53,9 @@ pub(crate) struct GrantsCache {
     /// False while changes from other instances could be missed (the PostgreSQL listener is
     /// down): the cache is then bypassed.
     trusted: AtomicBool,
+    /// This instance's writes whose commit failed or was abandoned: the server may have
+    /// applied them anyway, maybe later still, so their notifications must empty the cache.
+    unsettled: Mutex<VecDeque<u64>>,
 }
 
 impl GrantsCache {
@@ -44,6 +67,7 @@ impl GrantsCache {
                 .build(),
             generation: AtomicU64::new(0),
             trusted: AtomicBool::new(trusted),
+            unsettled: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -77,10 +101,76 @@ impl GrantsCache {
         self.entries.invalidate_all();
     }
 
+    /// Remembers that this instance's `write` may or may not have been committed.
+    fn unsettle(&self, write: u64) {
+        let mut unsettled = self
+            .unsettled
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if unsettled.len() == UNSETTLED_KEPT {
+            unsettled.pop_front();
+        }
+        unsettled.push_back(write);
+    }
+
+    /// Whether this instance's `write` was unsettled (forgetting it: its news came).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    fn settle(&self, write: u64) -> bool {
+        let mut unsettled = self
+            .unsettled
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let found = unsettled.iter().position(|&unsettled| unsettled == write);
+        found.map(|at| unsettled.remove(at)).is_some()
+    }
+
     #[cfg(feature = "postgres")]
     pub(crate) fn set_trusted(&self, trusted: bool) {
         self.trusted.store(trusted, Ordering::Release);
         self.invalidate();
+    }
+}
+
+/// Empties the cache when dropped, however the commit it stands by ended: `Ok`, an error, a
+/// timeout, or the caller giving up on the future. Once `COMMIT` is sent the server may have
+/// applied the write whatever this instance hears back, and a cache that kept the old grants
+/// would serve a revoked one for the whole time to live.
+///
+/// Emptying the cache before the commit would change nothing: a lookup in between would cache
+/// the old grants again. After the commit, the generation counter makes a lookup that read
+/// before it drop what it read.
+pub(crate) struct Invalidation {
+    cache: Option<Arc<GrantsCache>>,
+    write: u64,
+    committed: bool,
+}
+
+impl Invalidation {
+    /// Stands by the commit of this instance's `write`.
+    pub(crate) fn new(cache: Option<Arc<GrantsCache>>, write: u64) -> Self {
+        Self {
+            cache,
+            write,
+            committed: false,
+        }
+    }
+
+    /// The server said the commit succeeded.
+    pub(crate) fn committed(mut self) {
+        self.committed = true;
+    }
+}
+
+impl Drop for Invalidation {
+    fn drop(&mut self) {
+        let Some(cache) = &self.cache else { return };
+        if !self.committed {
+            // The server may apply it after this: on PostgreSQL its notification, whenever it
+            // comes, empties the cache again. Elsewhere such a late commit shows within the
+            // time to live, like any write made outside the admin API.
+            cache.unsettle(self.write);
+        }
+        cache.invalidate();
     }
 }
 
@@ -94,7 +184,7 @@ pub(crate) mod listener {
 
     use sqlx::postgres::PgListener;
 
-    use super::GrantsCache;
+    use super::{GrantsCache, own_write};
 
     /// The channel that admin writes notify (see `NOTIFY_CHANGES`).
     const CHANGES_CHANNEL: &str = "authz_changes";
@@ -156,9 +246,15 @@ pub(crate) mod listener {
                 return Ok(());
             };
             match notification {
-                // This instance's own write: its cache was emptied at commit already.
-                Some(notification) if notification.payload() == instance => continue,
-                Some(_) => {}
+                Some(notification) => {
+                    // This instance's own write: its cache was emptied at commit already,
+                    // unless the commit's outcome was unknown then.
+                    if let Some(write) = own_write(notification.payload(), instance)
+                        && !cache.settle(write)
+                    {
+                        continue;
+                    }
+                }
                 None => {
                     // The connection dropped and was re-established: changes may have been
                     // missed.
@@ -167,5 +263,38 @@ pub(crate) mod listener {
             }
             cache.invalidate();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notices_name_the_instance_and_the_write() {
+        let payload = notice("41-2-99", 7);
+        assert_eq!(own_write(&payload, "41-2-99"), Some(7));
+        // Another instance, even one whose name starts the same.
+        assert_eq!(own_write(&payload, "41-2-9"), None);
+        assert_eq!(own_write(&payload, "41-2-990"), None);
+    }
+
+    #[test]
+    fn an_unknown_commit_outcome_empties_the_cache_and_awaits_its_news() {
+        let cache = Arc::new(GrantsCache::new(&CacheSettings::default(), true));
+        let grants = Some(Arc::new(Grants::new(["admins"], ["edit-site"])));
+        cache.insert("rms", grants.clone(), cache.generation());
+        Invalidation::new(Some(cache.clone()), 1).committed();
+        assert!(cache.get("rms").is_none(), "emptied after a commit");
+        assert!(!cache.settle(1), "a committed write's news is not awaited");
+
+        cache.insert("rms", grants, cache.generation());
+        drop(Invalidation::new(Some(cache.clone()), 2));
+        assert!(cache.get("rms").is_none(), "emptied after a failed commit");
+        assert!(
+            cache.settle(2),
+            "its news, if it comes, empties the cache again"
+        );
+        assert!(!cache.settle(2));
     }
 }

@@ -58,7 +58,9 @@ pub enum SqlError {
         /// The name looked for.
         name: String,
     },
-    /// The name cannot be stored: empty, blank, padded with whitespace, or too long.
+    /// The name cannot be stored: empty, blank, padded with whitespace, longer than 255
+    /// characters, or with control characters. Every admin call checks the names it is given,
+    /// so such a name is refused before anything is read or written.
     InvalidName {
         /// What kind of row.
         entity: Entity,

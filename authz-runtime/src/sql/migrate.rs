@@ -1,157 +1,190 @@
-//! The schema's migrations, shipped with the crate: TurboGears' quickstart model with unique
-//! names and cascading deletes, written for each dialect and for the store's table names.
+//! Applying the migrations of [`quickstart`](super::quickstart): once per database and per set
+//! of table names, and safely from several instances at once.
 //!
-//! Applied versions are recorded in `authz_schema_migrations`; every statement is idempotent
-//! (`IF NOT EXISTS`), so two instances migrating at once do no harm.
+//! Applied migrations are recorded in `authz_migrations`, keyed by the schema's five table
+//! names, so that a second store with other tables (another "translation") on a database that
+//! is already migrated still gets its own. Concurrent runs are serialized by the database:
+//! PostgreSQL by a transaction-scoped advisory lock (without it, two `CREATE TABLE IF NOT
+//! EXISTS` at once can both try to create the table's type, and one fails), MySQL by a named
+//! lock (`GET_LOCK`; its DDL commits implicitly, so a transaction could not), SQLite by an
+//! immediate transaction, which takes the write lock before reading what is applied.
 
+use std::time::Duration;
+
+use sqlx::{AnyConnection, AssertSqlSafe, Executor};
+
+use super::error::SqlError;
+use super::quickstart::migrations;
 use super::schema::{Dialect, Identifier, Schema};
+use super::store::SqlStore;
 
-/// One migration: its version, what it does, and its statements.
-pub(crate) struct Migration {
-    pub(crate) version: i64,
-    pub(crate) description: &'static str,
-    pub(crate) statements: Vec<String>,
-}
+/// The table recording applied migrations.
+const MIGRATIONS_TABLE: &str = "authz_migrations";
 
-/// The table recording applied versions.
-pub(crate) const MIGRATIONS_TABLE: &str = "authz_schema_migrations";
+/// PostgreSQL's advisory lock for migrations (`authzmig` in ASCII). Advisory locks are scoped
+/// to the database, so stores on other databases of the server never wait for it.
+const POSTGRES_LOCK: i64 = 0x6175_7468_7a6d_6967;
 
-pub(crate) fn migrations_table(dialect: Dialect) -> String {
-    let table = dialect.quote(&Identifier::new(MIGRATIONS_TABLE).expect("a valid identifier"));
-    let engine = match dialect {
-        Dialect::MySql => " ENGINE=InnoDB",
-        _ => "",
-    };
-    format!(
-        "CREATE TABLE IF NOT EXISTS {table} (version BIGINT NOT NULL PRIMARY KEY, \
-         description VARCHAR(255) NOT NULL){engine}"
-    )
-}
+/// MySQL's named lock for migrations. Named locks are server-wide, so the name holds the
+/// database's (hashed: a lock name has at most 64 characters), and stores on other databases
+/// of the server never wait for it.
+const MYSQL_LOCK: &str = "CONCAT('authz_migrate_', MD5(COALESCE(DATABASE(), '')))";
 
-pub(crate) fn applied_versions(dialect: Dialect) -> String {
-    let table = dialect.quote(&Identifier::new(MIGRATIONS_TABLE).expect("a valid identifier"));
-    format!("SELECT version FROM {table}")
-}
+impl SqlStore {
+    /// Creates the schema if it is missing, applying the migrations that ship with the crate.
+    /// Safe to call at every start, and from several instances at once: they take turns, and
+    /// each migration is applied once per database and set of table names.
+    pub async fn migrate(&self) -> Result<(), SqlError> {
+        match self.dialect() {
+            Dialect::Postgres => {
+                let mut transaction = self.begin().await?;
+                let lock = sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(POSTGRES_LOCK);
+                self.timed(lock.execute(&mut *transaction)).await?;
+                self.apply_migrations(&mut transaction).await?;
+                self.timed(transaction.commit()).await
+            }
+            Dialect::Sqlite => {
+                let begin = self.inner().pool.begin_with("BEGIN IMMEDIATE");
+                let mut transaction = self.timed(begin).await?;
+                self.apply_migrations(&mut transaction).await?;
+                self.timed(transaction.commit()).await
+            }
+            Dialect::MySql => {
+                let mut connection = self.timed(self.inner().pool.acquire()).await?;
+                // Closing the session is what surely releases a named lock, also when this
+                // call is abandoned half-way; migrations run once per start, so the pool can
+                // afford a new connection.
+                connection.close_on_drop();
+                let wait = self.query_timeout().max(Duration::from_secs(1)).as_secs();
+                let locked: Option<i64> = self
+                    .timed(
+                        sqlx::query_scalar(AssertSqlSafe(format!(
+                            "SELECT GET_LOCK({MYSQL_LOCK}, ?)"
+                        )))
+                        .bind(i64::try_from(wait).unwrap_or(i64::MAX))
+                        .fetch_one(&mut *connection),
+                    )
+                    .await?;
+                // 0: another instance held the lock for the whole wait; NULL: the server
+                // failed to take it.
+                if locked != Some(1) {
+                    return Err(SqlError::Timeout);
+                }
+                let applied = self.apply_migrations(&mut connection).await;
+                // Let the next instance in now rather than when the connection is closed.
+                let release =
+                    sqlx::query(AssertSqlSafe(format!("SELECT RELEASE_LOCK({MYSQL_LOCK})")));
+                let _ = self.timed(release.execute(&mut *connection)).await;
+                applied
+            }
+        }
+    }
 
-pub(crate) fn record_version(dialect: Dialect) -> String {
-    let table = dialect.quote(&Identifier::new(MIGRATIONS_TABLE).expect("a valid identifier"));
-    format!(
-        "INSERT INTO {table} (version, description) VALUES ({}, {})",
-        dialect.param(1),
-        dialect.param(2)
-    )
-}
-
-/// Every migration, oldest first.
-pub(crate) fn migrations(dialect: Dialect, schema: &Schema) -> Vec<Migration> {
-    vec![Migration {
-        version: 1,
-        description: "users, groups, permissions and their links (TurboGears quickstart)",
-        statements: quickstart(dialect, schema),
-    }]
-}
-
-fn quickstart(dialect: Dialect, schema: &Schema) -> Vec<String> {
-    let q = |identifier: &Identifier| dialect.quote(identifier);
-    // Names compare exactly: MySQL's default collations ignore case, accents and trailing
-    // spaces, which would make `ROOT` the user `root`.
-    let name = match dialect {
-        Dialect::MySql => "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL UNIQUE",
-        _ => "VARCHAR(255) NOT NULL UNIQUE",
-    };
-    let (key, engine, timestamp) = match dialect {
-        Dialect::Sqlite => (
-            "INTEGER PRIMARY KEY AUTOINCREMENT",
-            "",
-            "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP",
-        ),
-        Dialect::Postgres => (
-            "INTEGER GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
-            "",
-            "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP",
-        ),
-        Dialect::MySql => (
-            "INTEGER NOT NULL AUTO_INCREMENT PRIMARY KEY",
-            " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
-            "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP",
-        ),
-    };
-    let users = q(&schema.user_table);
-    let groups = q(&schema.group_table);
-    let permissions = q(&schema.permission_table);
-    let user_id = q(&schema.user_id);
-    let group_id = q(&schema.group_id);
-    let permission_id = q(&schema.permission_id);
-    let link = |table: &Identifier,
-                (left_table, left_id): (&str, &str),
-                (right_table, right_id): (&str, &str)| {
-        let table = q(table);
-        format!(
-            "CREATE TABLE IF NOT EXISTS {table} (\
-             {left_id} INTEGER NOT NULL, \
-             {right_id} INTEGER NOT NULL, \
-             PRIMARY KEY ({left_id}, {right_id}), \
-             FOREIGN KEY ({left_id}) REFERENCES {left_table} ({left_id}) \
-             ON DELETE CASCADE ON UPDATE CASCADE, \
-             FOREIGN KEY ({right_id}) REFERENCES {right_table} ({right_id}) \
-             ON DELETE CASCADE ON UPDATE CASCADE){engine}"
-        )
-    };
-    let mut statements = vec![
-        format!(
-            "CREATE TABLE IF NOT EXISTS {users} (\
-             {user_id} {key}, \
-             {} {name}, \
-             email_address VARCHAR(255), \
-             display_name VARCHAR(255), \
-             {} VARCHAR(255), \
-             created {timestamp}){engine}",
-            q(&schema.user_name),
-            q(&schema.user_password),
-        ),
-        format!(
-            "CREATE TABLE IF NOT EXISTS {groups} (\
-             {group_id} {key}, \
-             {} {name}, \
-             display_name VARCHAR(255), \
-             created {timestamp}){engine}",
-            q(&schema.group_name),
-        ),
-        format!(
-            "CREATE TABLE IF NOT EXISTS {permissions} (\
-             {permission_id} {key}, \
-             {} {name}, \
-             description VARCHAR(255)){engine}",
-            q(&schema.permission_name),
-        ),
-        link(
-            &schema.user_group_table,
-            (&users, &user_id),
-            (&groups, &group_id),
-        ),
-        link(
-            &schema.group_permission_table,
-            (&groups, &group_id),
-            (&permissions, &permission_id),
-        ),
-    ];
-    // The link tables' keys lead with the left side; lookups from the right side (members of a
-    // group, groups granted a permission) get their own index. MySQL has no
-    // `CREATE INDEX IF NOT EXISTS`, and InnoDB indexes foreign keys already.
-    let index = |table: &Identifier, column: &Identifier| {
-        let name = format!("{}_{}_idx", table.as_str(), column.as_str());
-        let name = Identifier::new(&name)
-            .unwrap_or_else(|_| Identifier::new("authz_link_idx").expect("a valid identifier"));
-        (dialect != Dialect::MySql).then(|| {
-            format!(
-                "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
-                q(&name),
-                q(table),
-                q(column)
+    /// Applies, on `connection` (which holds the dialect's lock), what is not applied yet.
+    async fn apply_migrations(&self, connection: &mut AnyConnection) -> Result<(), SqlError> {
+        // The statements name only whitelisted identifiers and bind every value.
+        let dialect = self.dialect();
+        let create = AssertSqlSafe(migrations_table(dialect));
+        self.timed(connection.execute(create)).await?;
+        let tables = table_names(self.schema());
+        let applied: Vec<i64> = self
+            .timed(
+                sqlx::query_scalar(AssertSqlSafe(applied_versions(dialect)))
+                    .bind(&tables)
+                    .fetch_all(&mut *connection),
             )
-        })
+            .await?;
+        for migration in migrations(dialect, self.schema()) {
+            if applied.contains(&migration.version) {
+                continue;
+            }
+            for statement in migration.statements {
+                self.timed(connection.execute(AssertSqlSafe(statement)))
+                    .await?;
+            }
+            let record = sqlx::query(AssertSqlSafe(record_version(dialect)))
+                .bind(&tables)
+                .bind(migration.version)
+                .bind(migration.description);
+            self.timed(record.execute(&mut *connection)).await?;
+            tracing::info!(
+                target: "authz::sql",
+                version = migration.version,
+                tables = %tables,
+                "applied migration: {}",
+                migration.description
+            );
+        }
+        Ok(())
+    }
+}
+
+/// What the migrations are recorded under: the schema's table names, `,`-separated.
+fn table_names(schema: &Schema) -> String {
+    [
+        &schema.user_table,
+        &schema.group_table,
+        &schema.permission_table,
+        &schema.user_group_table,
+        &schema.group_permission_table,
+    ]
+    .map(Identifier::as_str)
+    .join(",")
+}
+
+fn quoted_table(dialect: Dialect) -> String {
+    dialect.quote(&Identifier::new(MIGRATIONS_TABLE).expect("a valid identifier"))
+}
+
+fn migrations_table(dialect: Dialect) -> String {
+    let table = quoted_table(dialect);
+    // Five names of at most 63 ASCII characters and four commas.
+    let (names, engine) = match dialect {
+        Dialect::MySql => (
+            "VARCHAR(320) CHARACTER SET ascii COLLATE ascii_bin",
+            " ENGINE=InnoDB",
+        ),
+        _ => ("VARCHAR(320)", ""),
     };
-    statements.extend(index(&schema.user_group_table, &schema.group_id));
-    statements.extend(index(&schema.group_permission_table, &schema.permission_id));
-    statements
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table} (table_names {names} NOT NULL, \
+         version BIGINT NOT NULL, description VARCHAR(255) NOT NULL, \
+         PRIMARY KEY (table_names, version)){engine}"
+    )
+}
+
+fn applied_versions(dialect: Dialect) -> String {
+    format!(
+        "SELECT version FROM {} WHERE table_names = {}",
+        quoted_table(dialect),
+        dialect.param(1)
+    )
+}
+
+fn record_version(dialect: Dialect) -> String {
+    format!(
+        "INSERT INTO {} (table_names, version, description) VALUES ({}, {}, {})",
+        quoted_table(dialect),
+        dialect.param(1),
+        dialect.param(2),
+        dialect.param(3)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_keyed_by_the_table_names() {
+        assert_eq!(
+            table_names(&Schema::default()),
+            "tg_user,tg_group,tg_permission,tg_user_group,tg_group_permission"
+        );
+        let people = Schema::default().with_user_table("people").unwrap();
+        assert_ne!(table_names(&people), table_names(&Schema::default()));
+        // Column names do not matter: `CREATE TABLE IF NOT EXISTS` would not change a table.
+        let login = Schema::default().with_user_name("login").unwrap();
+        assert_eq!(table_names(&login), table_names(&Schema::default()));
+    }
 }

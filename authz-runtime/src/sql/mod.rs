@@ -24,6 +24,7 @@ mod admin;
 mod cache;
 mod error;
 mod migrate;
+mod quickstart;
 mod schema;
 mod settings;
 mod statements;

@@ -170,8 +170,9 @@ impl PoolSettings {
     }
 }
 
-/// The cross-request cache of grants. Every write through the store's admin API empties it;
-/// on PostgreSQL, so do writes made by other instances of the app (LISTEN/NOTIFY).
+/// The cross-request cache of grants. Every write through the store's admin API empties it,
+/// whether its commit succeeded, failed or timed out; on PostgreSQL, so do writes made by other
+/// instances of the app (LISTEN/NOTIFY).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
 pub struct CacheSettings {
@@ -190,7 +191,9 @@ impl Default for CacheSettings {
 
 impl CacheSettings {
     /// How long a user's grants are kept (default 60 s). Writes made straight to the database,
-    /// not through the admin API, show after at most this long.
+    /// not through the admin API, show after at most this long, and so do other instances'
+    /// writes on SQLite and MySQL. It is also how long a cached user is still served while the
+    /// database is unreachable, on SQLite and MySQL (see [`SqlStore`](super::SqlStore)).
     pub fn with_time_to_live(mut self, time_to_live: Duration) -> Self {
         self.time_to_live = time_to_live;
         self

@@ -2,14 +2,14 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, AssertSqlSafe, Executor, Row};
+use sqlx::{Any, AnyPool, AssertSqlSafe, Executor, Row, Transaction};
 
 use super::cache::GrantsCache;
 use super::error::SqlError;
-use super::migrate;
 use super::schema::{Dialect, Schema};
 use super::settings::{CacheSettings, PoolSettings, UnknownUsers};
 use super::statements::Statements;
@@ -22,6 +22,15 @@ use crate::{CredentialsStore, Error, Grants};
 /// requests; every write through the admin API empties the cache, on every instance of the app
 /// when they share a PostgreSQL database. A query that fails or times out refuses the request
 /// with 503; it never grants.
+///
+/// While the database is unreachable, a user whose grants are cached is still served from the
+/// cache on SQLite and MySQL, until the entry's time to live runs out: those grants were read
+/// from the database within the time to live, as they would be with the database up, and no
+/// error decides anything. On PostgreSQL the cache is bypassed whenever the change listener is
+/// down (the database is then unreachable too), because writes by other instances could be
+/// missed: every request queries, and gets 503 until the database is back. To refuse everyone
+/// as soon as the database is unreachable on SQLite and MySQL too, turn the cache off
+/// ([`SqlStoreBuilder::without_cache`]); a shorter time to live shortens the window.
 ///
 /// ```
 /// use authz_runtime::sql::SqlStore;
@@ -56,6 +65,8 @@ pub(crate) struct Inner {
     listener: Option<tokio::task::JoinHandle<()>>,
     /// This store's name in `NOTIFY` payloads.
     pub(crate) instance: String,
+    /// How many writes this store has committed or tried to: each write's number.
+    pub(crate) writes: AtomicU64,
 }
 
 impl Drop for Inner {
@@ -118,49 +129,14 @@ impl SqlStore {
         &self.inner
     }
 
-    /// Creates the schema if it is missing, applying the migrations that ship with the crate.
-    /// Safe to call at every start, and from several instances at once.
-    pub async fn migrate(&self) -> Result<(), SqlError> {
-        // The migrations' statements name only whitelisted identifiers and bind every value.
-        let dialect = self.dialect();
-        let create = AssertSqlSafe(migrate::migrations_table(dialect));
-        self.timed(self.inner.pool.execute(create)).await?;
-        let applied: Vec<i64> = self
-            .timed(
-                sqlx::query_scalar::<_, i64>(AssertSqlSafe(migrate::applied_versions(dialect)))
-                    .fetch_all(&self.inner.pool),
-            )
-            .await?;
-        for migration in migrate::migrations(dialect, &self.inner.schema) {
-            if applied.contains(&migration.version) {
-                continue;
-            }
-            let mut transaction = self.inner.pool.begin().await?;
-            for statement in migration.statements {
-                self.timed(transaction.execute(AssertSqlSafe(statement)))
-                    .await?;
-            }
-            let recorded = sqlx::query(AssertSqlSafe(migrate::record_version(dialect)))
-                .bind(migration.version)
-                .bind(migration.description)
-                .execute(&mut *transaction)
-                .await;
-            match recorded {
-                Ok(_) => transaction.commit().await?,
-                // Another instance applied it at the same time; the statements are idempotent.
-                Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-                    transaction.rollback().await?
-                }
-                Err(error) => return Err(error.into()),
-            }
-            tracing::info!(
-                target: "authz::sql",
-                version = migration.version,
-                "applied migration: {}",
-                migration.description
-            );
-        }
-        Ok(())
+    /// Begins a transaction, within the query timeout.
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>, SqlError> {
+        self.timed(self.inner.pool.begin()).await
+    }
+
+    /// How long a statement may take.
+    pub(crate) fn query_timeout(&self) -> Duration {
+        self.inner.query_timeout
     }
 
     /// Runs `future` within the store's query timeout.
@@ -197,14 +173,6 @@ impl SqlStore {
             }
         }
         Ok(exists.then(|| Arc::new(Grants::new(groups, permissions))))
-    }
-
-    /// Empties this instance's cache and, on PostgreSQL, every other instance's: called after
-    /// each committed write.
-    pub(crate) fn changed(&self) {
-        if let Some(cache) = &self.inner.cache {
-            cache.invalidate();
-        }
     }
 }
 
@@ -322,6 +290,7 @@ impl SqlStoreBuilder {
                 query_timeout: self.query_timeout,
                 listener,
                 instance,
+                writes: AtomicU64::new(0),
             }),
         })
     }
