@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
+use crate::credentials::RequestCredentials;
 use crate::guard::GuardSite;
 use crate::{Denial, Error};
 
@@ -27,13 +28,22 @@ pub enum Wants {
 }
 
 /// A request that was refused, as the application's own denial response sees it.
-#[derive(Debug, Clone)]
+///
+/// Like the request Pyramid gives its forbidden view, it carries the refused request itself
+/// ([`request`](Denied::request): method, URI, headers and extensions, without the body), so
+/// that the application's page can be built as its other pages are: with the CSRF token a
+/// middleware put in the extensions, a session, a cookie, the language the client asked for.
+///
+/// Its `Debug` output names the request's headers but leaves out their values, which hold
+/// cookies and tokens.
+#[derive(Clone)]
 pub struct Denied {
     /// 401 (nobody signed in) or 403 (signed in, not allowed).
     pub status: StatusCode,
     /// The signed-in user, for a 403.
     pub user: Option<String>,
-    /// The predicate's message.
+    /// The predicate's message. Plain text: escape it to put it into HTML (messages may
+    /// contain `<`, `&` and quotes).
     pub message: String,
     /// What the client asked for.
     pub wants: Wants,
@@ -41,6 +51,35 @@ pub struct Denied {
     pub came_from: String,
     /// Where a browser is sent to sign in (`login?came_from=…`), when a login URL is set.
     pub login_redirect: Option<String>,
+    /// The refused request, without its body: its method, URI, headers (cookies included)
+    /// and extensions (what the layers outside the guard put there).
+    pub request: Parts,
+}
+
+impl fmt::Debug for Denied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        /// The request line and header names only: values hold secrets.
+        struct Request<'a>(&'a Parts);
+        impl fmt::Debug for Request<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct("Parts")
+                    .field("method", &self.0.method)
+                    .field("uri", &self.0.uri)
+                    .field("version", &self.0.version)
+                    .field("headers", &self.0.headers.keys().collect::<Vec<_>>())
+                    .finish_non_exhaustive()
+            }
+        }
+        f.debug_struct("Denied")
+            .field("status", &self.status)
+            .field("user", &self.user)
+            .field("message", &self.message)
+            .field("wants", &self.wants)
+            .field("came_from", &self.came_from)
+            .field("login_redirect", &self.login_redirect)
+            .field("request", &Request(&self.request))
+            .finish()
+    }
 }
 
 /// The application's own denial responses: `None` leaves a denial to the default.
@@ -161,6 +200,7 @@ pub(crate) fn deny(
         wants,
         came_from,
         login_redirect,
+        request: parts.clone(),
     };
     if let Some(response) = denials
         .responder
@@ -186,7 +226,8 @@ pub fn default_response(denied: &Denied) -> Response {
 }
 
 /// The response when the check itself failed: 503 with a generic body; the cause goes to the
-/// log only.
+/// log only. JSON for clients that want it, and always under
+/// [`with_json_denials`](crate::AuthzLayer::with_json_denials).
 pub(crate) fn unavailable(parts: &Parts, error: &Error, handler: &str) -> Response {
     tracing::error!(
         target: "authz",
@@ -196,8 +237,18 @@ pub(crate) fn unavailable(parts: &Parts, error: &Error, handler: &str) -> Respon
         path = parts.uri.path(),
         "access could not be checked, request refused: {error}",
     );
+    // Without the layer (the error may be its absence) the client's `Accept` decides.
+    let json_only = parts
+        .extensions
+        .get::<RequestCredentials>()
+        .is_some_and(|credentials| credentials.denials().json_only);
+    let wants = if json_only {
+        Wants::Json
+    } else {
+        negotiate(&parts.headers)
+    };
     respond(
-        negotiate(&parts.headers),
+        wants,
         StatusCode::SERVICE_UNAVAILABLE,
         "Access could not be checked; please try again later",
     )
@@ -287,6 +338,32 @@ mod tests {
         assert_eq!(wants(&[], Some("application/json")), Wants::Json);
         assert_eq!(wants(&["*/*"], Some("application/json")), Wants::Json);
         assert_eq!(wants(&["text/html"], Some("application/json")), Wants::Html);
+    }
+
+    #[test]
+    fn a_denial_shows_its_request_without_header_values() {
+        let request = axum::http::Request::builder()
+            .uri("/admin?tab=users")
+            .header("cookie", "authz_ticket=secret-ticket")
+            .header("authorization", "Bearer secret-token")
+            .body(())
+            .unwrap();
+        let denied = Denied {
+            status: StatusCode::FORBIDDEN,
+            user: Some("guido".to_owned()),
+            message: "Only admins".to_owned(),
+            wants: Wants::Html,
+            came_from: "/admin?tab=users".to_owned(),
+            login_redirect: None,
+            request: request.into_parts().0,
+        };
+        let debug = format!("{denied:?}");
+        assert!(
+            debug.contains(r#"headers: ["cookie", "authorization"]"#),
+            "{debug}"
+        );
+        assert!(debug.contains("uri: /admin?tab=users"), "{debug}");
+        assert!(!debug.contains("secret"), "{debug}");
     }
 
     #[test]

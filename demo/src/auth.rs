@@ -1,41 +1,68 @@
-//! The demo's own predicates (the seed's `is_month`, and "only the author"), its clock, and its
-//! authenticators.
+//! The demo's own predicates (the seed's `is_month`, and "only the author") and the clock that
+//! `is_month` reads. The demo's authenticators are authz's own (`authz_runtime::signin`), set
+//! up in [`crate::web`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use authz_runtime::{Context, Error, Predicate, Verdict};
 use axum::extract::{Extension, Path};
 
 use crate::db::Demo;
 
-/// Where the current month comes from: the system clock, or a month set by tests.
+/// Where the current month comes from: the system clock, read at every check, or a month set
+/// by tests. Clones share their month: [`Clock::set`] on one moves them all.
 #[derive(Debug, Clone)]
-pub struct Clock(Arc<AtomicU32>);
+pub struct Clock {
+    /// The month set, 1–12; 0 while the clock follows `now`.
+    fixed: Arc<AtomicU32>,
+    /// The time, for a clock that follows it.
+    now: fn() -> SystemTime,
+}
+
+/// Not a month: the clock reads the time.
+const FOLLOWS_THE_TIME: u32 = 0;
 
 impl Clock {
     /// A clock stuck at `month` (1–12) until [`Clock::set`] moves it.
     pub fn fixed(month: u32) -> Self {
-        Self(Arc::new(AtomicU32::new(month)))
+        let clock = Self::system();
+        clock.set(month);
+        clock
     }
 
-    /// The current month of the system clock, in UTC.
+    /// The system clock, in UTC: each [`Clock::month`] reads the current time, so a server
+    /// started in March allows April's releases once it is April.
     pub fn system() -> Self {
-        let days = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|elapsed| elapsed.as_secs() / 86_400)
-            .unwrap_or_default();
-        Self::fixed(month_of_day(days))
+        Self::following(SystemTime::now)
     }
 
-    /// Moves the clock to `month`.
+    /// A clock reading the time from `now` (tests move that time).
+    fn following(now: fn() -> SystemTime) -> Self {
+        Self {
+            fixed: Arc::new(AtomicU32::new(FOLLOWS_THE_TIME)),
+            now,
+        }
+    }
+
+    /// Stops the clock at `month`.
     pub fn set(&self, month: u32) {
-        self.0.store(month, Ordering::SeqCst);
+        self.fixed.store(month, Ordering::SeqCst);
     }
 
-    /// The month, 1–12.
+    /// The month, 1–12: the one set, or the current one.
     pub fn month(&self) -> u32 {
-        self.0.load(Ordering::SeqCst)
+        match self.fixed.load(Ordering::SeqCst) {
+            FOLLOWS_THE_TIME => {
+                let days = (self.now)()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|elapsed| elapsed.as_secs() / 86_400)
+                    .unwrap_or_default();
+                month_of_day(days)
+            }
+            month => month,
+        }
     }
 }
 
@@ -103,7 +130,10 @@ impl Predicate for IsAuthor {
 
 #[cfg(test)]
 mod tests {
-    use super::month_of_day;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use super::{Clock, month_of_day};
 
     #[test]
     fn months_of_known_days() {
@@ -111,5 +141,76 @@ mod tests {
         assert_eq!(month_of_day(20_454), 1); // 2026-01-01
         assert_eq!(month_of_day(20_454 + 31 + 28 + 31), 4); // 2026-04-01
         assert_eq!(month_of_day(20_454 + 364), 12); // 2026-12-31
+    }
+
+    /// The month of `time`, counted the plain way (years, then months, from 1970), not with
+    /// the clock's arithmetic.
+    fn month_by_counting(time: SystemTime) -> u32 {
+        let mut days = time.duration_since(UNIX_EPOCH).unwrap().as_secs() / 86_400;
+        let leap = |year: u64| {
+            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
+        };
+        let mut year = 1970;
+        while days >= if leap(year) { 366 } else { 365 } {
+            days -= if leap(year) { 366 } else { 365 };
+            year += 1;
+        }
+        let february = if leap(year) { 29 } else { 28 };
+        let lengths = [31, february, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let mut month = 1;
+        for length in lengths {
+            if days < length {
+                break;
+            }
+            days -= length;
+            month += 1;
+        }
+        month
+    }
+
+    #[test]
+    fn the_system_clock_reports_the_month_at_the_time_it_is_asked() {
+        let clock = Clock::system();
+        // The month could change between two readings: the clock's must be one of them.
+        let before = month_by_counting(SystemTime::now());
+        let month = clock.month();
+        let after = month_by_counting(SystemTime::now());
+        assert!(
+            month == before || month == after,
+            "{month}, expected {before} (or {after})"
+        );
+    }
+
+    /// Seconds since 1970 of the fake time that the clock below reads.
+    static FAKE_NOW: AtomicU64 = AtomicU64::new(0);
+
+    fn fake_now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(FAKE_NOW.load(Ordering::SeqCst))
+    }
+
+    #[test]
+    fn a_clock_started_in_march_says_april_in_april() {
+        const DAY: u64 = 86_400;
+        let march_31 = (20_454 + 31 + 28 + 30) * DAY + 23 * 3600; // 2026-03-31 23:00 UTC
+        FAKE_NOW.store(march_31, Ordering::SeqCst);
+        let clock = Clock::following(fake_now);
+        assert_eq!(clock.month(), 3);
+        FAKE_NOW.store(march_31 + 2 * 3600, Ordering::SeqCst); // 2026-04-01 01:00
+        assert_eq!(clock.month(), 4);
+        assert_eq!(clock.month(), month_by_counting(fake_now()));
+        // Set, it stays; its clones move with it.
+        let copy = clock.clone();
+        clock.set(10);
+        assert_eq!((clock.month(), copy.month()), (10, 10));
+        FAKE_NOW.store(march_31 + 40 * DAY, Ordering::SeqCst);
+        assert_eq!(copy.month(), 10);
+    }
+
+    #[test]
+    fn counting_agrees_with_the_clock_over_the_years() {
+        for day in (0..25_000).step_by(7) {
+            let time = UNIX_EPOCH + Duration::from_secs(day * 86_400);
+            assert_eq!(month_of_day(day), month_by_counting(time), "day {day}");
+        }
     }
 }

@@ -2,10 +2,12 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::builder::BoolishValueParser;
+use clap::{Args, FromArgMatches, Parser, Subcommand};
 
 use crate::auth::Clock;
 use crate::db::{DEFAULT_DATABASE_URL, Demo, DemoError};
+use crate::web::Settings;
 
 /// The authz demo blog.
 #[derive(Debug, Parser)]
@@ -24,11 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the demo (the default); initializes the database on first run.
-    Serve {
-        /// Where to listen.
-        #[arg(long, env = "DEMO_ADDR", default_value = "127.0.0.1:3000")]
-        addr: String,
-    },
+    Serve(ServeArgs),
     /// Create the schema and bootstrap an administrator.
     InitDb {
         /// The administrator's user name.
@@ -63,6 +61,39 @@ pub enum Command {
         /// The user.
         user: String,
     },
+}
+
+/// `demo serve …`, also read (from the environment) when no command is given.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Where to listen.
+    #[arg(long, env = "DEMO_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: String,
+    /// Mark the sign-in and CSRF cookies `Secure` (sent over HTTPS only): for a demo reached
+    /// over HTTPS, e.g. behind a TLS-terminating proxy. `DEMO_SECURE_COOKIES=1` (or `true`,
+    /// `yes`, `on`) does the same.
+    #[arg(
+        long,
+        env = "DEMO_SECURE_COOKIES",
+        value_parser = BoolishValueParser::new()
+    )]
+    pub secure_cookies: bool,
+}
+
+impl ServeArgs {
+    /// The settings of `demo` run without a command: the defaults, and the environment.
+    fn from_environment() -> Result<Self, DemoError> {
+        let command = Self::augment_args(clap::Command::new("serve"));
+        command
+            .try_get_matches_from(["serve"])
+            .and_then(|matches| Self::from_arg_matches(&matches))
+            .map_err(|error| {
+                // clap's first line, without its own `error: ` (the demo adds `demo: `).
+                let message = error.to_string();
+                let first = message.lines().next().unwrap_or_default();
+                DemoError::Other(first.trim_start_matches("error: ").to_owned())
+            })
+    }
 }
 
 /// `demo user …`.
@@ -137,6 +168,9 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 async fn open(url: &str) -> Result<Demo, DemoError> {
     Demo::open(url).await.map_err(|error| match error {
+        DemoError::Store(authz_runtime::sql::SqlError::Database(sqlx::Error::Configuration(
+            cause,
+        ))) => DemoError::Other(format!("invalid database URL {}: {cause}", redact(url))),
         DemoError::Store(authz_runtime::sql::SqlError::Database(cause)) => DemoError::Other(
             format!("cannot connect to the database at {}: {cause}", redact(url)),
         ),
@@ -157,7 +191,7 @@ fn redact(url: &str) -> String {
 
 async fn ready(url: &str) -> Result<Demo, DemoError> {
     let demo = open(url).await?;
-    if !demo.is_initialized().await {
+    if !demo.is_initialized().await? {
         return Err(DemoError::Other(
             "the database is not initialized: run `demo init-db` first".to_owned(),
         ));
@@ -173,18 +207,20 @@ fn print_accounts(bootstrap: &crate::db::Bootstrap) {
 
 async fn execute(cli: Cli) -> Result<(), DemoError> {
     let url = cli.database_url;
-    match cli.command.unwrap_or(Command::Serve {
-        addr: std::env::var("DEMO_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned()),
-    }) {
-        Command::Serve { addr } => {
+    let command = match cli.command {
+        Some(command) => command,
+        None => Command::Serve(ServeArgs::from_environment()?),
+    };
+    match command {
+        Command::Serve(args) => {
             let demo = open(&url).await?;
-            if !demo.is_initialized().await {
+            if !demo.is_initialized().await? {
                 let admin = std::env::var("DEMO_ADMIN_USER").unwrap_or_else(|_| "root".to_owned());
                 let password = std::env::var("DEMO_ADMIN_PASSWORD").ok();
                 println!("first run: initializing {}", redact(&url));
                 print_accounts(&demo.initialize(&admin, password.as_deref()).await?);
             }
-            serve(demo, &addr).await
+            serve(demo, &args).await
         }
         Command::InitDb {
             admin_user,
@@ -256,7 +292,7 @@ async fn execute(cli: Cli) -> Result<(), DemoError> {
                     println!("added {user:?} to {group:?}");
                 }
                 GroupCommand::RemoveMember { group, user } => {
-                    demo.store.remove_user_from_group(&user, &group).await?;
+                    demo.remove_member(&user, &group).await?;
                     println!("removed {user:?} from {group:?}");
                 }
             }
@@ -264,16 +300,13 @@ async fn execute(cli: Cli) -> Result<(), DemoError> {
         }
         Command::Grant { permission, group } => {
             let demo = ready(&url).await?;
-            if !demo.store.permissions().await?.contains(&permission) {
-                demo.store.create_permission(&permission).await?;
-            }
-            demo.store.grant_permission(&permission, &group).await?;
+            demo.grant(&permission, &group).await?;
             println!("granted {permission:?} to {group:?}");
             Ok(())
         }
         Command::Revoke { permission, group } => {
             let demo = ready(&url).await?;
-            demo.store.revoke_permission(&permission, &group).await?;
+            demo.revoke(&permission, &group).await?;
             println!("revoked {permission:?} from {group:?}");
             Ok(())
         }
@@ -286,14 +319,19 @@ async fn execute(cli: Cli) -> Result<(), DemoError> {
     }
 }
 
-async fn serve(demo: Demo, addr: &str) -> Result<(), DemoError> {
-    let app = crate::web::app(demo, Clock::system()).await?;
+async fn serve(demo: Demo, args: &ServeArgs) -> Result<(), DemoError> {
+    let settings = Settings::new(Clock::system()).with_secure_cookies(args.secure_cookies);
+    let app = crate::web::app(demo, settings).await?;
+    let addr = &args.addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|error| DemoError::Other(format!("cannot listen on {addr}: {error}")))?;
     let address = listener
         .local_addr()
         .map_err(|error| DemoError::Other(error.to_string()))?;
+    if args.secure_cookies {
+        println!("cookies are marked Secure: browsers send them over HTTPS only");
+    }
     println!("authz demo listening on http://{address}");
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -301,4 +339,42 @@ async fn serve(demo: Demo, addr: &str) -> Result<(), DemoError> {
         })
         .await
         .map_err(|error| DemoError::Other(format!("the server failed: {error}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command, redact};
+
+    fn serve_args(args: &[&str]) -> super::ServeArgs {
+        match Cli::try_parse_from(args).unwrap().command {
+            Some(Command::Serve(args)) => args,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn secure_cookies_is_a_flag_of_serve() {
+        // The environment may set it: compare with it unset only when it is.
+        if std::env::var_os("DEMO_SECURE_COOKIES").is_none() {
+            assert!(!serve_args(&["demo", "serve"]).secure_cookies);
+        }
+        assert!(serve_args(&["demo", "serve", "--secure-cookies"]).secure_cookies);
+        // A flag: values come from `DEMO_SECURE_COOKIES` only (see the command tests).
+        assert!(Cli::try_parse_from(["demo", "serve", "--secure-cookies=yes"]).is_err());
+    }
+
+    #[test]
+    fn passwords_are_left_out_of_urls() {
+        assert_eq!(
+            redact("mysql://root:hunter2@db:3306/blog"),
+            "mysql://root:***@db:3306/blog"
+        );
+        assert_eq!(redact("mysql://root@db/blog"), "mysql://root@db/blog");
+        assert_eq!(
+            redact("sqlite://demo.db?mode=rwc"),
+            "sqlite://demo.db?mode=rwc"
+        );
+    }
 }

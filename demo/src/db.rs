@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use authz_runtime::sql::{Dialect, SqlError, SqlStore};
+use authz_runtime::sql::{Dialect, Entity, SqlError, SqlStore};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
@@ -144,9 +144,29 @@ impl Demo {
         self.store.dialect()
     }
 
-    /// Whether the schema exists and has an administrator.
-    pub async fn is_initialized(&self) -> bool {
-        matches!(self.setting("initialized").await, Ok(Some(_)))
+    /// Whether `init-db` has run: `Ok(false)` when the demo's tables are not there; an error
+    /// when the database cannot tell (it failed, or the tables are not the demo's).
+    pub async fn is_initialized(&self) -> Result<bool, DemoError> {
+        let table_exists = match self.dialect() {
+            Dialect::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'demo_setting'"
+            }
+            Dialect::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = 'demo_setting'"
+            }
+            Dialect::MySql => {
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() AND table_name = 'demo_setting'"
+            }
+        };
+        let tables: i64 = sqlx::query_scalar(table_exists)
+            .fetch_one(self.pool())
+            .await?;
+        if tables == 0 {
+            return Ok(false);
+        }
+        Ok(self.setting("initialized").await?.is_some())
     }
 
     /// Creates the schema, the demo's groups and permissions, its sample posts, and the
@@ -221,24 +241,70 @@ impl Demo {
         Ok(Bootstrap { accounts })
     }
 
-    /// Creates a user with a password.
+    /// Creates a user with a password. The password is checked (and hashed) before anything
+    /// is written, so a refused password leaves no user behind.
     pub async fn add_user(&self, name: &str, password: &str) -> Result<(), DemoError> {
+        let hash = hash(password).await?;
         self.store.create_user(name).await?;
-        self.set_password(name, password).await
+        if let Err(error) = self.store.set_password_hash(name, &hash).await {
+            // Not one transaction (the store's admin API commits each call): undo the user.
+            if let Err(undo) = self.store.delete_user(name).await {
+                tracing::error!(%undo, user = name, "removing a user without a password failed");
+            }
+            return Err(error.into());
+        }
+        Ok(())
     }
 
     /// Sets a user's password.
     pub async fn set_password(&self, name: &str, password: &str) -> Result<(), DemoError> {
-        if password.is_empty() {
-            return Err(DemoError::Other("the password is empty".to_owned()));
-        }
-        let password = password.to_owned();
-        let hash =
-            tokio::task::spawn_blocking(move || authz_runtime::signin::hash_password(&password))
-                .await
-                .map_err(|error| DemoError::Other(error.to_string()))?
-                .map_err(|error| DemoError::Other(error.to_string()))?;
+        let hash = hash(password).await?;
         self.store.set_password_hash(name, &hash).await?;
+        Ok(())
+    }
+
+    /// Removes `user` from `group`; an error if either is missing or the user is not a member.
+    pub async fn remove_member(&self, user: &str, group: &str) -> Result<(), DemoError> {
+        if !self.store.user_exists(user).await? {
+            return Err(not_found(Entity::User, user));
+        }
+        let members = self.store.group_members(group).await?;
+        if !members.iter().any(|member| member == user) {
+            return Err(DemoError::Other(format!(
+                "{user:?} is not a member of {group:?}"
+            )));
+        }
+        self.store.remove_user_from_group(user, group).await?;
+        Ok(())
+    }
+
+    /// Grants `permission` to `group`, creating the permission if needed (only once the group
+    /// is known to exist, so a typo creates nothing).
+    pub async fn grant(&self, permission: &str, group: &str) -> Result<(), DemoError> {
+        self.store.group_members(group).await?;
+        if !self
+            .store
+            .permissions()
+            .await?
+            .iter()
+            .any(|p| p == permission)
+        {
+            self.store.create_permission(permission).await?;
+        }
+        self.store.grant_permission(permission, group).await?;
+        Ok(())
+    }
+
+    /// Revokes `permission` from `group`; an error if either is missing or it is not granted.
+    pub async fn revoke(&self, permission: &str, group: &str) -> Result<(), DemoError> {
+        self.store.group_members(group).await?;
+        let holders = self.store.permission_groups(permission).await?;
+        if !holders.iter().any(|holder| holder == group) {
+            return Err(DemoError::Other(format!(
+                "{permission:?} is not granted to {group:?}"
+            )));
+        }
+        self.store.revoke_permission(permission, group).await?;
         Ok(())
     }
 
@@ -375,11 +441,7 @@ impl Demo {
     /// A new API token for `user`; only its hash is stored.
     pub async fn create_token(&self, user: &str) -> Result<String, DemoError> {
         if !self.store.user_exists(user).await? {
-            return Err(SqlError::NotFound {
-                entity: authz_runtime::sql::Entity::User,
-                name: user.to_owned(),
-            }
-            .into());
+            return Err(not_found(Entity::User, user));
         }
         let token = random_token(24)?;
         let query = format!(
@@ -407,6 +469,26 @@ impl Demo {
             .await?;
         Ok(user)
     }
+}
+
+/// The store's error for a missing row.
+fn not_found(entity: Entity, name: &str) -> DemoError {
+    DemoError::Store(SqlError::NotFound {
+        entity,
+        name: name.to_owned(),
+    })
+}
+
+/// `password` hashed for storage; an empty one is refused.
+async fn hash(password: &str) -> Result<String, DemoError> {
+    if password.is_empty() {
+        return Err(DemoError::Other("the password is empty".to_owned()));
+    }
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || authz_runtime::signin::hash_password(&password))
+        .await
+        .map_err(|error| DemoError::Other(error.to_string()))?
+        .map_err(|error| DemoError::Other(error.to_string()))
 }
 
 fn post((id, author, title, body): (i64, String, String, String)) -> Post {

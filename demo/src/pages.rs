@@ -2,9 +2,45 @@
 
 use std::sync::LazyLock;
 
+use authz_runtime::Identity;
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::Environment;
+
+use crate::csrf::CsrfToken;
+
+/// Who is looking at a page, and the CSRF token of the page's forms: what the header of every
+/// page needs (it shows the signed-in user and a sign-out form, which needs the token).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Visitor {
+    /// The signed-in user, if any.
+    pub(crate) user: Option<String>,
+    /// The request's CSRF token.
+    pub(crate) csrf: String,
+}
+
+impl Visitor {
+    /// The visitor of `request`, known to be `user`.
+    pub(crate) fn of(request: &Parts, user: Option<String>) -> Self {
+        let csrf = request
+            .extensions
+            .get::<CsrfToken>()
+            .map(|CsrfToken(token)| token.clone())
+            .unwrap_or_default();
+        Self { user, csrf }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Visitor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Identity(user) = Identity::from_request_parts(parts, state).await?;
+        Ok(Self::of(parts, user))
+    }
+}
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut templates = Environment::new();
@@ -33,8 +69,18 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     templates
 });
 
-/// The page `name` rendered with `context`, with `status`.
-pub(crate) fn render(status: StatusCode, name: &str, context: minijinja::Value) -> Response {
+/// The page `name` rendered for `visitor` with `context`, with `status`.
+pub(crate) fn render(
+    status: StatusCode,
+    name: &str,
+    visitor: &Visitor,
+    context: minijinja::Value,
+) -> Response {
+    let context = minijinja::context! {
+        user => &visitor.user,
+        csrf => &visitor.csrf,
+        ..context
+    };
     let rendered = TEMPLATES
         .get_template(name)
         .and_then(|template| template.render(context));
@@ -56,11 +102,12 @@ pub(crate) fn message(
     status: StatusCode,
     heading: &str,
     text: &str,
-    user: Option<&str>,
+    visitor: &Visitor,
 ) -> Response {
     render(
         status,
         "message.html",
-        minijinja::context! { heading, text, user },
+        visitor,
+        minijinja::context! { heading, text },
     )
 }

@@ -1,11 +1,11 @@
 //! The demo's routes: each guarded as the seeds guard theirs.
 
 use authz_runtime::signin::{BearerAuthenticator, TicketAuthenticator, safe_came_from};
-use authz_runtime::{AuthzLayer, Denied, Error, Identity, Wants, require};
+use authz_runtime::{AuthzLayer, Denied, Error, require};
 use axum::Router;
 use axum::extract::{Extension, Form, Path, Query};
+use axum::http::StatusCode;
 use axum::http::header::{LOCATION, SET_COOKIE};
-use axum::http::{HeaderMap, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,17 +14,52 @@ use serde::Deserialize;
 use minijinja::value::Serde;
 
 use crate::auth::{Clock, is_author, is_month};
-use crate::csrf::{Csrf, CsrfToken};
+use crate::csrf::Csrf;
 use crate::db::{Demo, DemoError};
-use crate::pages::{message, render};
+use crate::pages::{Visitor, message, render};
 
-/// The whole app on `demo`'s database, with the seasonal release's month read from `clock`.
-pub async fn app(demo: Demo, clock: Clock) -> Result<Router, DemoError> {
+/// How the demo is served.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where `is_month` reads the month.
+    pub clock: Clock,
+    /// Whether the sign-in ticket and CSRF cookies are `Secure`, sent by browsers over HTTPS
+    /// only: set it whenever the demo is reached over HTTPS (behind a TLS-terminating proxy).
+    pub secure_cookies: bool,
+}
+
+impl Settings {
+    /// The month from `clock`, cookies without `Secure` (for `http://127.0.0.1`).
+    pub fn new(clock: Clock) -> Self {
+        Self {
+            clock,
+            secure_cookies: false,
+        }
+    }
+
+    /// Whether the cookies are `Secure`.
+    #[must_use]
+    pub fn with_secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
+        self
+    }
+}
+
+/// The whole app on `demo`'s database.
+pub async fn app(demo: Demo, settings: Settings) -> Result<Router, DemoError> {
     let secret = demo.secret().await?;
-    let tickets =
-        TicketAuthenticator::new(&secret).map_err(|error| DemoError::Other(error.to_string()))?;
-    let csrf = Csrf::new(&secret);
+    let tickets = TicketAuthenticator::new(&secret)
+        .map_err(|error| DemoError::Other(error.to_string()))?
+        .with_secure(settings.secure_cookies);
+    let csrf = Csrf::new(&secret).with_secure(settings.secure_cookies);
+    // The dummy hash checked for unknown users, made now rather than on the first sign-in
+    // with an unknown name, which would take longer than any other and so tell.
+    tokio::task::spawn_blocking(authz_runtime::signin::warm_up)
+        .await
+        .map_err(|error| DemoError::Other(error.to_string()))?;
 
+    // The CSRF middleware runs inside the authz layer (layers added later wrap earlier ones),
+    // so that its refusal page knows who is signed in.
     let pages = Router::new()
         .route("/", get(home))
         .route("/posts/{id}", get(show_post))
@@ -36,21 +71,23 @@ pub async fn app(demo: Demo, clock: Clock) -> Result<Router, DemoError> {
         .route("/admin", get(admin::home))
         .route("/manage", get(manage::page))
         .route("/manage/{*change}", post(manage::change))
+        .layer(middleware::from_fn_with_state(
+            csrf.clone(),
+            crate::csrf::middleware,
+        ))
         .layer(
             AuthzLayer::new(tickets.clone(), demo.store.clone())
                 .with_login_url("/login")
                 .with_denial_response(forbidden_view),
-        )
-        .layer(middleware::from_fn_with_state(
-            csrf.clone(),
-            crate::csrf::middleware,
-        ));
+        );
 
     let token_demo = demo.clone();
     let api_tokens = BearerAuthenticator::new(move |token: String| {
         let demo = token_demo.clone();
         async move { demo.token_user(&token).await.map_err(Error::authenticator) }
     });
+    // Outside the CSRF middleware: API clients authenticate with a bearer token, never a
+    // cookie, so another site cannot make a browser send their requests.
     let api = Router::new()
         .route("/posts", get(api::posts))
         .route("/posts/{id}", axum::routing::delete(api::remove_post))
@@ -60,15 +97,15 @@ pub async fn app(demo: Demo, clock: Clock) -> Result<Router, DemoError> {
     Ok(pages
         .nest("/api", api)
         .layer(Extension(demo))
-        .layer(Extension(clock))
-        .layer(Extension(tickets))
-        .layer(Extension(csrf)))
+        .layer(Extension(settings.clock))
+        .layer(Extension(tickets)))
 }
 
 /// The demo's own 403 page (Pyramid's forbidden view): the rule's message, and a way to sign
-/// in as someone else. 401s keep the default: browsers go to the sign-in page.
+/// in as someone else. 401s keep the default: browsers go to the sign-in page. The page's
+/// header has the sign-out form, whose CSRF token comes from the refused request.
 fn forbidden_view(denied: &Denied) -> Option<Response> {
-    if denied.status != StatusCode::FORBIDDEN || denied.wants != Wants::Html {
+    if denied.status != StatusCode::FORBIDDEN || denied.wants != authz_runtime::Wants::Html {
         return None;
     }
     let login = format!(
@@ -79,10 +116,12 @@ fn forbidden_view(denied: &Denied) -> Option<Response> {
             .and_then(|redirect| redirect.split_once("came_from="))
             .map_or("%2F", |(_, came_from)| came_from)
     );
+    let visitor = Visitor::of(&denied.request, denied.user.clone());
     Some(render(
         StatusCode::FORBIDDEN,
         "forbidden.html",
-        minijinja::context! { message => &denied.message, login, user => &denied.user },
+        &visitor,
+        minijinja::context! { message => &denied.message, login },
     ))
 }
 
@@ -90,82 +129,62 @@ fn see_other(location: &str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, location.to_owned())]).into_response()
 }
 
-fn failed(error: DemoError) -> Response {
+fn failed(error: DemoError, visitor: &Visitor) -> Response {
     tracing::error!(%error, "a demo request failed");
     message(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Something went wrong",
         "The request could not be completed.",
-        None,
+        visitor,
     )
 }
 
-fn csrf_rejected(user: Option<&str>) -> Response {
-    message(
-        StatusCode::FORBIDDEN,
-        "Request refused",
-        "The form's CSRF token is missing or invalid. Reload the page and try again.",
-        user,
-    )
-}
-
-async fn home(
-    Identity(user): Identity,
-    Extension(demo): Extension<Demo>,
-    Extension(CsrfToken(csrf)): Extension<CsrfToken>,
-) -> Response {
+async fn home(visitor: Visitor, Extension(demo): Extension<Demo>) -> Response {
     match demo.posts().await {
         Ok(posts) => render(
             StatusCode::OK,
             "home.html",
-            minijinja::context! { posts => Serde(&posts), user, csrf },
+            &visitor,
+            minijinja::context! { posts => Serde(&posts) },
         ),
-        Err(error) => failed(error),
+        Err(error) => failed(error, &visitor),
     }
 }
 
 async fn show_post(
     Path(id): Path<i64>,
-    Identity(user): Identity,
+    visitor: Visitor,
     Extension(demo): Extension<Demo>,
-    Extension(CsrfToken(csrf)): Extension<CsrfToken>,
 ) -> Response {
-    post_page("post.html", &demo, id, user, csrf).await
+    post_page("post.html", &demo, id, &visitor).await
 }
 
 /// A page about post `id`, or 404.
-async fn post_page(
-    template: &str,
-    demo: &Demo,
-    id: i64,
-    user: Option<String>,
-    csrf: String,
-) -> Response {
+async fn post_page(template: &str, demo: &Demo, id: i64, visitor: &Visitor) -> Response {
     match demo.post(id).await {
         Ok(Some(post)) => render(
             StatusCode::OK,
             template,
-            minijinja::context! { post => Serde(&post), user, csrf },
+            visitor,
+            minijinja::context! { post => Serde(&post) },
         ),
-        Ok(None) => message(StatusCode::NOT_FOUND, "No such post", "", user.as_deref()),
-        Err(error) => failed(error),
+        Ok(None) => message(StatusCode::NOT_FOUND, "No such post", "", visitor),
+        Err(error) => failed(error, visitor),
     }
 }
 
 #[require(any(is_author(), has_permission("manage")))]
 async fn edit_form(
     Path(id): Path<i64>,
-    Identity(user): Identity,
+    visitor: Visitor,
     Extension(demo): Extension<Demo>,
-    Extension(CsrfToken(csrf)): Extension<CsrfToken>,
 ) -> Response {
-    post_page("edit.html", &demo, id, user, csrf).await
+    post_page("edit.html", &demo, id, &visitor).await
 }
 
+// The forms' `csrf` field is the CSRF middleware's, checked before any handler runs.
 #[derive(Deserialize)]
 struct EditForm {
-    #[serde(default)]
-    csrf: String,
     title: String,
     body: String,
 }
@@ -173,25 +192,14 @@ struct EditForm {
 #[require(any(is_author(), has_permission("manage")))]
 async fn edit_post(
     Path(id): Path<i64>,
-    Identity(user): Identity,
-    headers: HeaderMap,
+    visitor: Visitor,
     Extension(demo): Extension<Demo>,
-    Extension(csrf): Extension<Csrf>,
     Form(form): Form<EditForm>,
 ) -> Response {
-    if !csrf.verify(&headers, &form.csrf) {
-        return csrf_rejected(user.as_deref());
-    }
     match demo.edit_post(id, &form.title, &form.body).await {
         Ok(_) => see_other(&format!("/posts/{id}")),
-        Err(error) => failed(error),
+        Err(error) => failed(error, &visitor),
     }
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 #[require(
@@ -200,58 +208,40 @@ struct CsrfForm {
 )]
 async fn remove_post(
     Path(id): Path<i64>,
-    Identity(user): Identity,
-    headers: HeaderMap,
+    visitor: Visitor,
     Extension(demo): Extension<Demo>,
-    Extension(csrf): Extension<Csrf>,
-    Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !csrf.verify(&headers, &form.csrf) {
-        return csrf_rejected(user.as_deref());
-    }
     match demo.remove_post(id).await {
         Ok(_) => see_other("/"),
-        Err(error) => failed(error),
+        Err(error) => failed(error, &visitor),
     }
 }
 
-async fn release_page(
-    Identity(user): Identity,
-    Extension(CsrfToken(csrf)): Extension<CsrfToken>,
-) -> Response {
+async fn release_page(visitor: Visitor) -> Response {
     render(
         StatusCode::OK,
         "message.html",
+        &visitor,
         minijinja::context! {
             heading => "Release",
             text => "Anyone granted the release permission may release, if and only if it is \
                      April or October.",
             action => "/release",
             button => "Release now",
-            user,
-            csrf,
         },
     )
 }
 
 #[require(all(any(is_month(4), is_month(10)), has_permission("release")))]
-async fn release(
-    Identity(user): Identity,
-    headers: HeaderMap,
-    Extension(csrf): Extension<Csrf>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    if !csrf.verify(&headers, &form.csrf) {
-        return csrf_rejected(user.as_deref());
-    }
+async fn release(visitor: Visitor) -> Response {
     message(
         StatusCode::OK,
         "Released",
         &format!(
             "The release was started by {}.",
-            user.as_deref().unwrap_or("?")
+            visitor.user.as_deref().unwrap_or("?")
         ),
-        user.as_deref(),
+        &visitor,
     )
 }
 
@@ -260,23 +250,18 @@ struct CameFrom {
     came_from: Option<String>,
 }
 
-async fn login_form(
-    Query(query): Query<CameFrom>,
-    Identity(user): Identity,
-    Extension(CsrfToken(csrf)): Extension<CsrfToken>,
-) -> Response {
+async fn login_form(Query(query): Query<CameFrom>, visitor: Visitor) -> Response {
     let came_from = safe_came_from(query.came_from.as_deref().unwrap_or("/")).to_owned();
     render(
         StatusCode::OK,
         "login.html",
-        minijinja::context! { came_from, user, csrf, name => "" },
+        &visitor,
+        minijinja::context! { came_from, name => "" },
     )
 }
 
 #[derive(Deserialize)]
 struct LoginForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     came_from: String,
     user: String,
@@ -284,16 +269,11 @@ struct LoginForm {
 }
 
 async fn login(
-    headers: HeaderMap,
+    visitor: Visitor,
     Extension(demo): Extension<Demo>,
-    Extension(csrf): Extension<Csrf>,
     Extension(tickets): Extension<TicketAuthenticator>,
-    Extension(CsrfToken(token)): Extension<CsrfToken>,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    if !csrf.verify(&headers, &form.csrf) {
-        return csrf_rejected(None);
-    }
     let came_from = safe_came_from(&form.came_from).to_owned();
     match demo.check_password(&form.user, &form.password).await {
         Ok(true) => (
@@ -302,30 +282,23 @@ async fn login(
             [(LOCATION, came_from)],
         )
             .into_response(),
-        // The same answer for an unknown user and a wrong password.
+        // The same answer for an unknown user and a wrong password; whoever is signed in
+        // already stays so, and the header says who.
         Ok(false) => render(
             StatusCode::UNAUTHORIZED,
             "login.html",
+            &visitor,
             minijinja::context! {
                 error => "Unknown user name or wrong password",
                 came_from,
                 name => form.user,
-                csrf => token,
             },
         ),
-        Err(error) => failed(error),
+        Err(error) => failed(error, &visitor),
     }
 }
 
-async fn logout(
-    headers: HeaderMap,
-    Extension(csrf): Extension<Csrf>,
-    Extension(tickets): Extension<TicketAuthenticator>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    if !csrf.verify(&headers, &form.csrf) {
-        return csrf_rejected(None);
-    }
+async fn logout(Extension(tickets): Extension<TicketAuthenticator>) -> Response {
     (
         StatusCode::SEE_OTHER,
         [(SET_COOKIE, tickets.clear())],
@@ -337,22 +310,17 @@ async fn logout(
 /// The Pyramid seed's admin side: only the `admin` group.
 #[authz_runtime::allow_only(in_group("admin"))]
 mod admin {
-    use authz_runtime::Identity;
-    use axum::extract::Extension;
     use axum::http::StatusCode;
     use axum::response::Response;
 
-    use crate::csrf::CsrfToken;
-    use crate::pages::render;
+    use crate::pages::{Visitor, render};
 
-    pub(crate) async fn home(
-        Identity(user): Identity,
-        Extension(CsrfToken(csrf)): Extension<CsrfToken>,
-    ) -> Response {
+    pub(crate) async fn home(visitor: Visitor) -> Response {
         render(
             StatusCode::OK,
             "admin_home.html",
-            minijinja::context! { user, csrf },
+            &visitor,
+            minijinja::context! {},
         )
     }
 }
@@ -360,18 +328,16 @@ mod admin {
 /// Managing users, groups, memberships and permissions through the store's admin API.
 #[authz_runtime::allow_only(has_permission("manage_users"))]
 mod manage {
-    use authz_runtime::Identity;
     use axum::extract::{Extension, Form, Path};
-    use axum::http::{HeaderMap, StatusCode};
+    use axum::http::StatusCode;
     use axum::response::Response;
     use serde::{Deserialize, Serialize};
 
-    use super::{csrf_rejected, failed, see_other};
+    use super::{failed, see_other};
     use minijinja::value::Serde;
 
-    use crate::csrf::{Csrf, CsrfToken};
     use crate::db::{Demo, DemoError};
-    use crate::pages::render;
+    use crate::pages::{Visitor, render};
 
     #[derive(Serialize)]
     struct UserRow {
@@ -405,12 +371,7 @@ mod manage {
         Ok((users, groups))
     }
 
-    async fn show(
-        demo: &Demo,
-        user: Option<String>,
-        csrf: String,
-        error: Option<String>,
-    ) -> Response {
+    async fn show(demo: &Demo, visitor: &Visitor, error: Option<String>) -> Response {
         let status = if error.is_some() {
             StatusCode::UNPROCESSABLE_ENTITY
         } else {
@@ -420,24 +381,19 @@ mod manage {
             Ok((users, groups)) => render(
                 status,
                 "manage.html",
-                minijinja::context! { users => Serde(&users), groups => Serde(&groups), user, csrf, error },
+                visitor,
+                minijinja::context! { users => Serde(&users), groups => Serde(&groups), error },
             ),
-            Err(error) => failed(error),
+            Err(error) => failed(error, visitor),
         }
     }
 
-    pub(crate) async fn page(
-        Identity(user): Identity,
-        Extension(demo): Extension<Demo>,
-        Extension(CsrfToken(csrf)): Extension<CsrfToken>,
-    ) -> Response {
-        show(&demo, user, csrf, None).await
+    pub(crate) async fn page(visitor: Visitor, Extension(demo): Extension<Demo>) -> Response {
+        show(&demo, &visitor, None).await
     }
 
     #[derive(Deserialize)]
     pub(crate) struct Change {
-        #[serde(default)]
-        csrf: String,
         #[serde(default)]
         name: String,
         #[serde(default)]
@@ -454,23 +410,15 @@ mod manage {
 
     /// Every change of the page, `POST /manage/{change}`: one guarded handler, so that no
     /// change can be added without the module's rule.
-    // An axum handler: each argument is an extractor.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn change(
         Path(change): Path<String>,
-        Identity(user): Identity,
-        headers: HeaderMap,
+        visitor: Visitor,
         Extension(demo): Extension<Demo>,
-        Extension(csrf): Extension<Csrf>,
-        Extension(CsrfToken(token)): Extension<CsrfToken>,
         Form(form): Form<Change>,
     ) -> Response {
-        if !csrf.verify(&headers, &form.csrf) {
-            return csrf_rejected(user.as_deref());
-        }
         match apply(&demo, &change, &form).await {
             Ok(()) => see_other("/manage"),
-            Err(error) => show(&demo, user, token, Some(error.to_string())).await,
+            Err(error) => show(&demo, &visitor, Some(error.to_string())).await,
         }
     }
 
@@ -481,25 +429,10 @@ mod manage {
             ("users/delete", _) => store.delete_user(&form.name).await?,
             ("groups", _) => store.create_group(&form.name).await?,
             ("groups/delete", _) => store.delete_group(&form.name).await?,
-            ("members", "remove") => {
-                store
-                    .remove_user_from_group(&form.user, &form.group)
-                    .await?
-            }
+            ("members", "remove") => demo.remove_member(&form.user, &form.group).await?,
             ("members", _) => store.add_user_to_group(&form.user, &form.group).await?,
-            ("grants", "revoke") => {
-                store
-                    .revoke_permission(&form.permission, &form.group)
-                    .await?
-            }
-            ("grants", _) => {
-                if !store.permissions().await?.contains(&form.permission) {
-                    store.create_permission(&form.permission).await?;
-                }
-                store
-                    .grant_permission(&form.permission, &form.group)
-                    .await?
-            }
+            ("grants", "revoke") => demo.revoke(&form.permission, &form.group).await?,
+            ("grants", _) => demo.grant(&form.permission, &form.group).await?,
             _ => {
                 return Err(DemoError::Other(format!(
                     "there is no change named {change:?}"

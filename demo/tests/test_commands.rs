@@ -10,14 +10,20 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use databases::TestDatabase;
+use demo::db::Demo;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 sql_suite!(
     init_db_bootstraps_an_administrator_once,
+    init_db_reads_the_administrator_from_the_environment,
     users_groups_and_grants_from_the_terminal,
     commands_report_duplicates_and_missing_rows,
+    commands_report_missing_groups_members_and_grants,
+    a_user_with_an_empty_password_is_not_created,
     commands_need_an_initialized_database,
+    a_database_error_is_not_taken_for_an_uninitialized_database,
     serve_initializes_on_the_first_run_only,
+    serve_marks_cookies_secure_when_told,
 );
 
 /// The `demo` binary, which cargo builds for this test.
@@ -31,18 +37,38 @@ struct Run {
     stderr: String,
 }
 
+/// The environment variables the demo reads, removed from every run but those that set them.
+const DEMO_VARIABLES: [&str; 5] = [
+    "DATABASE_URL",
+    "DEMO_ADDR",
+    "DEMO_ADMIN_USER",
+    "DEMO_ADMIN_PASSWORD",
+    "DEMO_SECURE_COOKIES",
+];
+
+/// `demo` with only `environment` of the demo's variables set.
+fn command(environment: &[(&str, &str)]) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(demo_binary());
+    for variable in DEMO_VARIABLES {
+        command.env_remove(variable);
+    }
+    command.envs(environment.iter().copied());
+    command
+}
+
 async fn demo(url: &str, args: &[&str]) -> Run {
+    demo_with(url, args, &[]).await
+}
+
+async fn demo_with(url: &str, args: &[&str], environment: &[(&str, &str)]) -> Run {
     let Output {
         status,
         stdout,
         stderr,
-    } = tokio::process::Command::new(demo_binary())
+    } = command(environment)
         .arg("--database-url")
         .arg(url)
         .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("DEMO_ADMIN_USER")
-        .env_remove("DEMO_ADMIN_PASSWORD")
         .output()
         .await
         .expect("the demo runs");
@@ -97,6 +123,61 @@ async fn init_db_bootstraps_an_administrator_once(database: &TestDatabase) {
     assert!(
         groups.contains("admin\troot\tmanage, manage_users, release\n"),
         "{groups}"
+    );
+}
+
+async fn init_db_reads_the_administrator_from_the_environment(database: &TestDatabase) {
+    let url = &database.url;
+    let run = demo_with(
+        url,
+        &["init-db"],
+        &[
+            ("DEMO_ADMIN_USER", "boss"),
+            ("DEMO_ADMIN_PASSWORD", "from-the-environment"),
+        ],
+    )
+    .await;
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("created user \"boss\" with password \"from-the-environment\""),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        ok(url, &["user", "list"]).await,
+        "boss\tadmin\neditor\twriters\n"
+    );
+    let demo = Demo::open(url).await.unwrap();
+    assert!(
+        demo.check_password("boss", "from-the-environment")
+            .await
+            .unwrap()
+    );
+    // Flags win over the environment.
+    let other = databases::TestDatabase::create(database.backend)
+        .await
+        .expect("a second database");
+    let run = demo_with(
+        &other.url,
+        &[
+            "init-db",
+            "--admin-user",
+            "chief",
+            "--admin-password",
+            "flag",
+        ],
+        &[
+            ("DEMO_ADMIN_USER", "boss"),
+            ("DEMO_ADMIN_PASSWORD", "from-the-environment"),
+        ],
+    )
+    .await;
+    assert!(
+        run.stdout
+            .contains("created user \"chief\" with password \"flag\""),
+        "{}",
+        run.stdout
     );
 }
 
@@ -178,6 +259,86 @@ async fn commands_report_duplicates_and_missing_rows(database: &TestDatabase) {
     );
 }
 
+async fn commands_report_missing_groups_members_and_grants(database: &TestDatabase) {
+    let url = &database.url;
+    ok(url, &["init-db", "--admin-password", "s3cret"]).await;
+    for (args, error) in [
+        (
+            &["group", "remove", "nogroup"][..],
+            "there is no group named \"nogroup\"",
+        ),
+        (
+            &["group", "remove-member", "admin", "nobody"],
+            "there is no user named \"nobody\"",
+        ),
+        (
+            &["group", "remove-member", "nogroup", "root"],
+            "there is no group named \"nogroup\"",
+        ),
+        (
+            &["group", "remove-member", "writers", "root"],
+            "\"root\" is not a member of \"writers\"",
+        ),
+        (
+            &["revoke", "release", "writers"],
+            "\"release\" is not granted to \"writers\"",
+        ),
+        (
+            &["revoke", "nosuch", "admin"],
+            "there is no permission named \"nosuch\"",
+        ),
+        (
+            &["revoke", "release", "nogroup"],
+            "there is no group named \"nogroup\"",
+        ),
+        (
+            &["grant", "publish", "nogroup"],
+            "there is no group named \"nogroup\"",
+        ),
+        (
+            &["user", "password", "nobody", "--password", "x"],
+            "there is no user named \"nobody\"",
+        ),
+    ] {
+        assert_eq!(
+            fails(url, args).await,
+            format!("demo: {error}\n"),
+            "{args:?}"
+        );
+    }
+    // Nothing changed: root is still in admin, admin still releases, and the grant to a
+    // missing group created no permission.
+    let groups = ok(url, &["group", "list"]).await;
+    assert!(
+        groups.contains("admin\troot\tmanage, manage_users, release\n"),
+        "{groups}"
+    );
+    let demo = Demo::open(url).await.unwrap();
+    let permissions = demo.store.permissions().await.unwrap();
+    assert!(
+        !permissions.iter().any(|p| p == "publish"),
+        "{permissions:?}"
+    );
+}
+
+async fn a_user_with_an_empty_password_is_not_created(database: &TestDatabase) {
+    let url = &database.url;
+    ok(url, &["init-db", "--admin-password", "s3cret"]).await;
+    assert_eq!(
+        fails(url, &["user", "add", "x", "--password", ""]).await,
+        "demo: the password is empty\n"
+    );
+    assert_eq!(
+        ok(url, &["user", "list"]).await,
+        "editor\twriters\nroot\tadmin\n"
+    );
+    let demo = Demo::open(url).await.unwrap();
+    assert!(!demo.store.user_exists("x").await.unwrap());
+    // Now it can be created, with a password.
+    ok(url, &["user", "add", "x", "--password", "y"]).await;
+    assert!(demo.check_password("x", "y").await.unwrap());
+}
+
 async fn commands_need_an_initialized_database(database: &TestDatabase) {
     let url = &database.url;
     assert_eq!(
@@ -186,23 +347,76 @@ async fn commands_need_an_initialized_database(database: &TestDatabase) {
     );
 }
 
-async fn serve_initializes_on_the_first_run_only(database: &TestDatabase) {
+/// A database that exists but whose demo tables are not the demo's is an error to report,
+/// not a reason to run `init-db`.
+async fn a_database_error_is_not_taken_for_an_uninitialized_database(database: &TestDatabase) {
     let url = &database.url;
-    let first = serve_once(url).await;
-    assert!(first.contains("first run: initializing"), "{first}");
-    assert!(
-        first.contains("created user \"root\" with password \""),
-        "{first}"
-    );
-    let second = serve_once(url).await;
-    assert!(!second.contains("created user"), "{second}");
+    let demo = Demo::open(url).await.unwrap();
+    sqlx::query("CREATE TABLE demo_setting (something_else INTEGER)")
+        .execute(demo.store.pool())
+        .await
+        .unwrap();
+    let error = fails(url, &["user", "list"]).await;
+    assert!(error.starts_with("demo: database error: "), "{error}");
+    assert!(!error.contains("init-db"), "{error}");
+    assert!(demo.is_initialized().await.is_err());
 }
 
-/// Starts `demo serve` on an ephemeral port, reads what it prints until it listens, checks
-/// that it answers, stops it, and returns what it printed.
-async fn serve_once(url: &str) -> String {
-    let mut child = tokio::process::Command::new(demo_binary())
-        .args(["--database-url", url, "serve", "--addr", "127.0.0.1:0"])
+async fn serve_initializes_on_the_first_run_only(database: &TestDatabase) {
+    let url = &database.url;
+    let first = serve_once(url, &[]).await;
+    assert!(
+        first.printed.contains("first run: initializing"),
+        "{first:?}"
+    );
+    assert!(
+        first
+            .printed
+            .contains("created user \"root\" with password \""),
+        "{first:?}"
+    );
+    let second = serve_once(url, &[]).await;
+    assert!(!second.printed.contains("created user"), "{second:?}");
+    // Without the setting, the cookies are not Secure.
+    assert!(!first.csrf_cookie.contains("Secure"), "{first:?}");
+}
+
+async fn serve_marks_cookies_secure_when_told(database: &TestDatabase) {
+    let url = &database.url;
+    ok(url, &["init-db", "--admin-password", "s3cret"]).await;
+    let served = serve_once(url, &[("DEMO_SECURE_COOKIES", "1")]).await;
+    assert!(
+        served
+            .printed
+            .contains("cookies are marked Secure: browsers send them over HTTPS only"),
+        "{served:?}"
+    );
+    assert!(served.csrf_cookie.ends_with("; Secure"), "{served:?}");
+    let flagged = serve_once(url, &[]).await;
+    assert!(!flagged.csrf_cookie.contains("Secure"), "{flagged:?}");
+}
+
+/// What a run of `demo serve` showed.
+#[derive(Debug)]
+struct Served {
+    /// What it printed until it listened.
+    printed: String,
+    /// The `Set-Cookie` of the CSRF token on its home page.
+    csrf_cookie: String,
+}
+
+/// Starts `demo serve` on an ephemeral port with `environment`, and checks it as
+/// [`check_serving`] does.
+async fn serve_once(url: &str, environment: &[(&str, &str)]) -> Served {
+    let mut child = command(environment);
+    child.args(["--database-url", url, "serve", "--addr", "127.0.0.1:0"]);
+    check_serving(child).await
+}
+
+/// Starts the demo, reads what it prints until it listens, checks that it answers, stops it,
+/// and returns what it showed.
+async fn check_serving(mut command: tokio::process::Command) -> Served {
+    let mut child = command
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -223,8 +437,57 @@ async fn serve_once(url: &str) -> String {
     .expect("the demo listens within a minute");
     let home = reqwest::get(&address).await.expect("the demo answers");
     assert_eq!(home.status(), reqwest::StatusCode::OK);
+    let csrf_cookie = home
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|cookie| cookie.starts_with("demo_csrf="))
+        .expect("the home page sets the CSRF cookie")
+        .to_owned();
+    let body = home.text().await.expect("the home page arrives");
+    assert!(body.contains("<h1>The blog</h1>"), "{body}");
     child.kill().await.expect("the demo stops");
-    printed
+    Served {
+        printed,
+        csrf_cookie,
+    }
+}
+
+/// `cargo run -p demo`: no command, no settings, in a fresh directory: it creates `demo.db`
+/// there, prints the administrator's credentials, and serves.
+#[tokio::test]
+async fn without_a_command_the_demo_serves_a_fresh_sqlite_file() {
+    let directory = std::env::temp_dir().join(databases::unique_name("authz_demo_default"));
+    std::fs::create_dir_all(&directory).expect("a fresh directory");
+    let mut child = command(&[("DEMO_ADDR", "127.0.0.1:0")]);
+    child.current_dir(&directory);
+    let served = check_serving(child).await;
+    let _ = std::fs::remove_dir_all(&directory);
+    assert!(
+        served
+            .printed
+            .starts_with("first run: initializing sqlite://demo.db?mode=rwc\n"),
+        "{served:?}"
+    );
+    assert!(
+        served
+            .printed
+            .contains("created user \"root\" with password \""),
+        "{served:?}"
+    );
+    assert!(
+        served
+            .printed
+            .contains("created user \"editor\" with password \""),
+        "{served:?}"
+    );
+    assert!(
+        served
+            .printed
+            .contains("authz demo listening on http://127.0.0.1:"),
+        "{served:?}"
+    );
 }
 
 #[tokio::test]
@@ -251,6 +514,65 @@ async fn an_unreachable_database_is_reported() {
         run.stderr.starts_with(
             "demo: cannot connect to the database at postgres://authz:***@127.0.0.1:1/authz: "
         ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_bad_setting_in_the_environment_is_reported_without_a_command() {
+    let run = command(&[("DEMO_SECURE_COOKIES", "maybe")])
+        .output()
+        .await
+        .expect("the demo runs");
+    assert_eq!(run.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&run.stderr),
+        "demo: invalid value 'maybe' for '--secure-cookies': value was not a boolean\n"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_mariadb_url_is_refused_clearly() {
+    let run = demo(
+        "mysql://root:secret@127.0.0.1:notaport/authz",
+        &["user", "list"],
+    )
+    .await;
+    assert_eq!(run.status, 1);
+    assert_eq!(
+        run.stderr,
+        "demo: invalid database URL mysql://root:***@127.0.0.1:notaport/authz: invalid port \
+         number\n"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_mariadb_is_reported() {
+    let run = demo("mysql://authz:secret@127.0.0.1:1/authz", &["user", "list"]).await;
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr.starts_with(
+            "demo: cannot connect to the database at mysql://authz:***@127.0.0.1:1/authz: "
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_bad_sqlite_path_is_reported() {
+    let url = "sqlite:///nonexistent-authz-directory/sub/demo.db?mode=rwc";
+    let run = demo(url, &["init-db"]).await;
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr
+            .starts_with(&format!("demo: cannot connect to the database at {url}: ")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("unable to open database file"),
         "{}",
         run.stderr
     );

@@ -11,6 +11,7 @@ use authz_runtime::signin::TicketAuthenticator;
 use databases::TestDatabase;
 use demo::auth::Clock;
 use demo::db::Demo;
+use demo::web::Settings;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use serde_json::Value;
@@ -27,7 +28,13 @@ sql_suite!(
     releasing_needs_the_permission_in_april_or_october,
     only_the_author_or_a_manager_edits_a_post,
     only_administrators_remove_posts,
+    either_branch_of_the_removal_rule_lets_a_user_remove,
     the_admin_pages_manage_users,
+    the_admin_pages_change_groups_members_and_grants,
+    a_user_with_an_empty_password_is_not_created_from_the_admin_page,
+    signing_out_works_from_the_403_page_and_message_pages,
+    cookies_are_secure_only_when_the_demo_is_set_to,
+    a_failed_sign_in_still_shows_who_is_signed_in,
 );
 
 const ROOT_PASSWORD: &str = "root-password";
@@ -52,6 +59,11 @@ impl Drop for Site {
 /// Initializes the demo in `database` (administrator "root", the sample posts, the month set to
 /// April) and serves it.
 async fn serve(database: &TestDatabase) -> Site {
+    serve_with(database, false).await
+}
+
+/// [`serve`], with `Secure` cookies or not.
+async fn serve_with(database: &TestDatabase, secure_cookies: bool) -> Site {
     let demo = Demo::open(&database.url)
         .await
         .expect("the test database accepts connections");
@@ -59,7 +71,8 @@ async fn serve(database: &TestDatabase) -> Site {
         .await
         .expect("the demo initializes");
     let clock = Clock::fixed(4);
-    let app = demo::web::app(demo.clone(), clock.clone())
+    let settings = Settings::new(clock.clone()).with_secure_cookies(secure_cookies);
+    let app = demo::web::app(demo.clone(), settings)
         .await
         .expect("the demo's app builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -630,6 +643,19 @@ async fn came_from_never_leaves_the_site(database: &TestDatabase) {
         "/\t/evil.example",
         "http:evil.example",
         "  //evil.example",
+        "/%2f%2fevil.example",
+        "%2f%2fevil.example",
+        "/%5cevil.example",
+        "/%5Cevil.example",
+        "HTTPS://EVIL.EXAMPLE",
+        "HtTpS://evil.example/",
+        "data:text/html,<script>alert(1)</script>",
+        "DATA:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+        "/%0d%0aSet-Cookie:%20x=y",
+        "/%0D%0ALocation:%20https://evil.example",
+        "///evil.example",
+        "////evil.example",
+        "/%09/evil.example",
     ] {
         // Neither the sign-in form carries it...
         let login = browser
@@ -845,6 +871,80 @@ async fn forms_without_a_valid_csrf_token_are_refused(database: &TestDatabase) {
         .get("/admin")
         .await
         .assert_see_other("/login?came_from=%2Fadmin");
+
+    // The edit form: without the token, nothing is changed, whoever may edit.
+    let edit = format!("/posts/{post}/edit");
+    let refused = root
+        .post_form(&edit, &[("title", "Forged"), ("body", "Forged text")])
+        .await;
+    refused.assert_says(StatusCode::FORBIDDEN, "CSRF token is missing or invalid");
+    // The refusal page still shows who is signed in, with a working sign-out form.
+    refused.assert_says(StatusCode::FORBIDDEN, "Signed in as <strong>root</strong>");
+    assert_eq!(refused.csrf(), root.csrf_token().await);
+    let unchanged = site.demo.post(post).await.unwrap().expect("the post");
+    assert_eq!(unchanged.title, "Notes from the editor");
+
+    // The release form, in April, by someone who may release.
+    site.clock.set(4);
+    root.post_form("/release", &[])
+        .await
+        .assert_says(StatusCode::FORBIDDEN, "CSRF token is missing or invalid");
+    let wrong = root.post_form("/release", &[("csrf", "wrong")]).await;
+    wrong.assert_says(StatusCode::FORBIDDEN, "CSRF token is missing or invalid");
+    assert!(!wrong.text().contains("started"), "{wrong:?}");
+    let csrf = root.csrf_token().await;
+    root.post_form("/release", &[("csrf", &csrf)])
+        .await
+        .assert_says(StatusCode::OK, "The release was started by root.");
+
+    // The middleware checks every state-changing request to the pages, not only forms: a
+    // body of another type, or none, needs the token too (in the `X-CSRF-Token` header).
+    for (method, content_type, body) in [
+        (
+            reqwest::Method::POST,
+            "application/json",
+            r#"{"csrf": "x"}"#,
+        ),
+        (reqwest::Method::POST, "text/plain", "csrf=x"),
+        (reqwest::Method::DELETE, "", ""),
+        (reqwest::Method::PUT, "", ""),
+    ] {
+        let mut request = root
+            .client
+            .request(method.clone(), format!("{}{delete}", site.base))
+            .header(ACCEPT, BROWSER_ACCEPT)
+            .body(body);
+        if !content_type.is_empty() {
+            request = request.header(CONTENT_TYPE, content_type);
+        }
+        let refused = Page::read(request.send().await.expect("the demo answers")).await;
+        refused.assert_says(StatusCode::FORBIDDEN, "CSRF token is missing or invalid");
+    }
+    assert!(site.demo.post(post).await.unwrap().is_some());
+    let with_header = root
+        .client
+        .post(format!("{}{delete}", site.base))
+        .header(ACCEPT, BROWSER_ACCEPT)
+        .header("x-csrf-token", root.csrf_token().await)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .expect("the demo answers");
+    Page::read(with_header).await.assert_see_other("/");
+    assert!(site.demo.post(post).await.unwrap().is_none());
+
+    // The API is not under the CSRF check: its clients send bearer tokens, not cookies.
+    let token = site.demo.create_token("root").await.expect("a token");
+    let other_post = site.post_by("root").await;
+    let removed = site
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/api/posts/{other_post}"),
+            Some(&token),
+            "application/json",
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{removed:?}");
 
     // Signing out too: root stays signed in.
     let refused = root.post_form("/logout", &[]).await;
@@ -1127,4 +1227,400 @@ async fn the_admin_pages_manage_users(database: &TestDatabase) {
         !root.get("/manage").await.text().contains("intruder"),
         "nothing was created"
     );
+}
+
+/// The removal rule's two branches, each alone: `has_permission("manage")` for a user who is
+/// not root, and `is_user("root")` for a root without the permission.
+async fn either_branch_of_the_removal_rule_lets_a_user_remove(database: &TestDatabase) {
+    let site = serve(database).await;
+    let store = &site.demo.store;
+    store.create_group("moderators").await.unwrap();
+    store
+        .grant_permission("manage", "moderators")
+        .await
+        .unwrap();
+    site.user("moderator", &["moderators"]).await;
+
+    // A manager who is not root.
+    let post = site.post_by("editor").await;
+    let moderator = site.browser();
+    moderator.sign_in("moderator").await;
+    let csrf = moderator.get("/").await.csrf();
+    moderator
+        .post_form(&format!("/posts/{post}/delete"), &[("csrf", &csrf)])
+        .await
+        .assert_see_other("/");
+    assert!(site.demo.post(post).await.unwrap().is_none());
+
+    // root, out of the admin group: no permission at all, allowed by name alone.
+    store.remove_user_from_group("root", "admin").await.unwrap();
+    assert_eq!(
+        store.user_groups("root").await.unwrap(),
+        Vec::<String>::new()
+    );
+    let post = site.post_by("root").await;
+    let root = site.browser();
+    root.sign_in("root").await;
+    // Without the group, the admin side is closed to root: the permissions are really gone.
+    root.get("/admin").await.assert_says(
+        StatusCode::FORBIDDEN,
+        "The current user must belong to the group \"admin\"",
+    );
+    let csrf = root.get("/").await.csrf();
+    root.post_form(&format!("/posts/{post}/delete"), &[("csrf", &csrf)])
+        .await
+        .assert_see_other("/");
+    assert!(site.demo.post(post).await.unwrap().is_none());
+}
+
+/// root manages groups, memberships and grants from /manage, and sees the result there; the
+/// new member then has what the grant gives.
+async fn the_admin_pages_change_groups_members_and_grants(database: &TestDatabase) {
+    let site = serve(database).await;
+    site.user("visitor", &[]).await;
+    let store = &site.demo.store;
+    let root = site.browser();
+    root.sign_in("root").await;
+    let csrf = root.get("/manage").await.csrf();
+    let change = |path: &'static str, fields: Vec<(&'static str, &'static str)>| {
+        let csrf = csrf.clone();
+        let root = &root;
+        async move {
+            let mut form = vec![("csrf", csrf.as_str())];
+            form.extend(fields);
+            root.post_form(path, &form).await
+        }
+    };
+
+    change("/manage/groups", vec![("name", "reviewers")])
+        .await
+        .assert_see_other("/manage");
+    change(
+        "/manage/members",
+        vec![
+            ("user", "visitor"),
+            ("group", "reviewers"),
+            ("action", "add"),
+        ],
+    )
+    .await
+    .assert_see_other("/manage");
+    change(
+        "/manage/grants",
+        vec![
+            ("permission", "manage_users"),
+            ("group", "reviewers"),
+            ("action", "grant"),
+        ],
+    )
+    .await
+    .assert_see_other("/manage");
+    change(
+        "/manage/grants",
+        vec![
+            ("permission", "review"),
+            ("group", "reviewers"),
+            ("action", "grant"),
+        ],
+    )
+    .await
+    .assert_see_other("/manage");
+
+    let page = root.get("/manage").await;
+    page.assert_says(
+        StatusCode::OK,
+        "<tr><td>reviewers</td><td>visitor</td><td>manage_users, review</td>",
+    );
+    page.assert_says(StatusCode::OK, "<tr><td>visitor</td><td>reviewers</td>");
+    assert_eq!(store.user_groups("visitor").await.unwrap(), ["reviewers"]);
+    assert_eq!(
+        store.group_permissions("reviewers").await.unwrap(),
+        ["manage_users", "review"]
+    );
+    // The grant works: visitor may now open /manage.
+    let visitor = site.browser();
+    visitor.sign_in("visitor").await;
+    visitor
+        .get("/manage")
+        .await
+        .assert_says(StatusCode::OK, "Users and groups");
+
+    // Mistakes are reported on the page, and change nothing.
+    change(
+        "/manage/members",
+        vec![
+            ("user", "root"),
+            ("group", "reviewers"),
+            ("action", "remove"),
+        ],
+    )
+    .await
+    .assert_says(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "\"root\" is not a member of \"reviewers\"",
+    );
+    change(
+        "/manage/grants",
+        vec![
+            ("permission", "publish"),
+            ("group", "nogroup"),
+            ("action", "grant"),
+        ],
+    )
+    .await
+    .assert_says(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "there is no group named \"nogroup\"",
+    );
+    assert!(
+        !store
+            .permissions()
+            .await
+            .unwrap()
+            .iter()
+            .any(|p| p == "publish")
+    );
+
+    // Revoke, remove the member, delete the group.
+    change(
+        "/manage/grants",
+        vec![
+            ("permission", "manage_users"),
+            ("group", "reviewers"),
+            ("action", "revoke"),
+        ],
+    )
+    .await
+    .assert_see_other("/manage");
+    visitor.get("/manage").await.assert_says(
+        StatusCode::FORBIDDEN,
+        "The user must have the \"manage_users\" permission",
+    );
+    change(
+        "/manage/members",
+        vec![
+            ("user", "visitor"),
+            ("group", "reviewers"),
+            ("action", "remove"),
+        ],
+    )
+    .await
+    .assert_see_other("/manage");
+    assert_eq!(
+        store.user_groups("visitor").await.unwrap(),
+        Vec::<String>::new()
+    );
+    change("/manage/groups/delete", vec![("name", "reviewers")])
+        .await
+        .assert_see_other("/manage");
+    let page = root.get("/manage").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.text().contains("reviewers"), "{}", page.body);
+    assert!(
+        !store
+            .groups()
+            .await
+            .unwrap()
+            .iter()
+            .any(|g| g == "reviewers")
+    );
+}
+
+/// An empty password is refused before the user is created: nothing is left behind.
+async fn a_user_with_an_empty_password_is_not_created_from_the_admin_page(database: &TestDatabase) {
+    let site = serve(database).await;
+    let root = site.browser();
+    root.sign_in("root").await;
+    let csrf = root.get("/manage").await.csrf();
+    root.post_form(
+        "/manage/users",
+        &[("csrf", &csrf), ("name", "nopass"), ("password", "")],
+    )
+    .await
+    .assert_says(StatusCode::UNPROCESSABLE_ENTITY, "the password is empty");
+    assert!(!site.demo.store.user_exists("nopass").await.unwrap());
+    assert!(
+        !root.get("/manage").await.text().contains("nopass"),
+        "no user row"
+    );
+}
+
+/// Every page with the sign-out form carries the token it needs: the demo's 403 page and the
+/// message pages (404, the CSRF refusal, "Released") sign the user out.
+async fn signing_out_works_from_the_403_page_and_message_pages(database: &TestDatabase) {
+    let site = serve(database).await;
+    site.user("visitor", &[]).await;
+    site.user("releaser", &["release-team"]).await;
+
+    /// Submits the sign-out form of `page` and checks that `browser` is signed out.
+    async fn sign_out_from(browser: &Browser, page: &Page) {
+        assert!(page.body.contains("action=\"/logout\""), "{}", page.body);
+        let signed_out = browser
+            .post_form("/logout", &[("csrf", &page.csrf())])
+            .await;
+        signed_out.assert_see_other("/");
+        let cleared = signed_out.ticket_cookie().expect("the ticket is cleared");
+        assert_eq!(cookie_pair(cleared), "authz_ticket=", "{cleared}");
+        let home = browser.get("/").await;
+        assert!(!home.text().contains("Signed in as"), "{}", home.body);
+        browser
+            .get("/admin")
+            .await
+            .assert_see_other("/login?came_from=%2Fadmin");
+    }
+
+    // The 403 page of /admin.
+    let browser = site.browser();
+    browser.sign_in("visitor").await;
+    let forbidden = browser.get("/admin").await;
+    forbidden.assert_says(
+        StatusCode::FORBIDDEN,
+        "Signed in as <strong>visitor</strong>",
+    );
+    sign_out_from(&browser, &forbidden).await;
+
+    // A message page: 404.
+    browser.sign_in("visitor").await;
+    let missing = browser.get("/posts/999999").await;
+    missing.assert_says(StatusCode::NOT_FOUND, "No such post");
+    missing.assert_says(
+        StatusCode::NOT_FOUND,
+        "Signed in as <strong>visitor</strong>",
+    );
+    sign_out_from(&browser, &missing).await;
+
+    // The CSRF refusal page.
+    browser.sign_in("visitor").await;
+    let refused = browser.post_form("/logout", &[]).await;
+    refused.assert_says(StatusCode::FORBIDDEN, "CSRF token is missing or invalid");
+    sign_out_from(&browser, &refused).await;
+
+    // "Released".
+    let releaser = site.browser();
+    releaser.sign_in("releaser").await;
+    let csrf = releaser.get("/release").await.csrf();
+    let released = releaser.post_form("/release", &[("csrf", &csrf)]).await;
+    released.assert_says(StatusCode::OK, "The release was started by releaser.");
+    sign_out_from(&releaser, &released).await;
+
+    // A browser whose CSRF cookie is gone (a session cookie, dropped when the browser
+    // closed) while its ticket lasts: the 403 page comes with a new token and its cookie.
+    let browser = site.browser();
+    browser.sign_in("visitor").await;
+    let secret = site.demo.secret().await.unwrap();
+    let ticket = TicketAuthenticator::new(&secret).unwrap().issue("visitor");
+    let fresh = Browser::new(&site.base);
+    let forbidden = fresh
+        .get_with_cookie("/admin", cookie_pair(ticket.to_str().unwrap()))
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    let new_cookie = forbidden
+        .set_cookies
+        .iter()
+        .find(|cookie| cookie.starts_with("demo_csrf="))
+        .expect("a new CSRF cookie");
+    assert_eq!(
+        cookie_pair(new_cookie),
+        format!("demo_csrf={}", forbidden.csrf())
+    );
+}
+
+/// The ticket is always `HttpOnly` and `SameSite=Lax`; both cookies are `Secure` when, and
+/// only when, the demo is set to.
+async fn cookies_are_secure_only_when_the_demo_is_set_to(database: &TestDatabase) {
+    for secure in [false, true] {
+        let site = serve_with(database, secure).await;
+        // By hand: a cookie store would rightly keep `Secure` cookies from plain HTTP.
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let login = Page::read(
+            client
+                .get(format!("{}/login", site.base))
+                .header(ACCEPT, BROWSER_ACCEPT)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        let csrf_cookie = login
+            .set_cookies
+            .iter()
+            .find(|cookie| cookie.starts_with("demo_csrf="))
+            .expect("the CSRF cookie")
+            .clone();
+        assert_eq!(csrf_cookie.contains("; Secure"), secure, "{csrf_cookie}");
+        assert!(csrf_cookie.contains("; HttpOnly"), "{csrf_cookie}");
+        assert!(csrf_cookie.contains("; SameSite=Strict"), "{csrf_cookie}");
+
+        let signed_in = Page::read(
+            client
+                .post(format!("{}/login", site.base))
+                .header(ACCEPT, BROWSER_ACCEPT)
+                .header(COOKIE, cookie_pair(&csrf_cookie))
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form_encode(&[
+                    ("csrf", &login.csrf()),
+                    ("came_from", "/admin"),
+                    ("user", "root"),
+                    ("password", ROOT_PASSWORD),
+                ]))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        signed_in.assert_see_other("/admin");
+        let ticket = signed_in.ticket_cookie().expect("a ticket").to_owned();
+        assert!(ticket.contains("; HttpOnly"), "{ticket}");
+        assert!(ticket.contains("; SameSite=Lax"), "{ticket}");
+        assert_eq!(ticket.contains("; Secure"), secure, "{ticket}");
+
+        let signed_out = Page::read(
+            client
+                .post(format!("{}/logout", site.base))
+                .header(ACCEPT, BROWSER_ACCEPT)
+                .header(
+                    COOKIE,
+                    format!("{}; {}", cookie_pair(&csrf_cookie), cookie_pair(&ticket)),
+                )
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form_encode(&[("csrf", &login.csrf())]))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        signed_out.assert_see_other("/");
+        let cleared = signed_out.ticket_cookie().expect("the ticket is cleared");
+        assert!(cleared.contains("; HttpOnly"), "{cleared}");
+        assert!(cleared.contains("; SameSite=Lax"), "{cleared}");
+        assert_eq!(cleared.contains("; Secure"), secure, "{cleared}");
+    }
+}
+
+/// A failed sign-in while signed in leaves the user signed in, and the page's header says so.
+async fn a_failed_sign_in_still_shows_who_is_signed_in(database: &TestDatabase) {
+    let site = serve(database).await;
+    site.user("visitor", &[]).await;
+    let browser = site.browser();
+    browser.sign_in("visitor").await;
+    let failed = browser
+        .sign_in_from("root", "not-the-password", "/admin")
+        .await;
+    failed.assert_says(
+        StatusCode::UNAUTHORIZED,
+        "Unknown user name or wrong password",
+    );
+    failed.assert_says(
+        StatusCode::UNAUTHORIZED,
+        "Signed in as <strong>visitor</strong>",
+    );
+    assert!(failed.ticket_cookie().is_none(), "{failed:?}");
+    // The header's sign-out form works from there too.
+    let signed_out = browser
+        .post_form("/logout", &[("csrf", &failed.csrf())])
+        .await;
+    signed_out.assert_see_other("/");
 }

@@ -7,6 +7,7 @@ use std::process::Command;
 
 use demo::auth::Clock;
 use demo::db::Demo;
+use demo::web::Settings;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -50,7 +51,9 @@ async fn a_browser_is_sent_to_sign_in_and_sees_the_pages() {
     demo.initialize("root", Some("root-password"))
         .await
         .unwrap();
-    let app = demo::web::app(demo, Clock::fixed(4)).await.unwrap();
+    let app = demo::web::app(demo, Settings::new(Clock::fixed(4)))
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

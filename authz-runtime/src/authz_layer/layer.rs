@@ -14,7 +14,7 @@ use crate::{Authenticator, CredentialsStore};
 /// `#[require]`, `#[allow_only]` and [`RequireLayer`](crate::RequireLayer) add.
 ///
 /// Add it with `Router::layer` so that it wraps every guarded route. A guarded handler reached
-/// without it refuses every request (500 is never a grant).
+/// without it refuses every request with 503 and logs that the layer is missing.
 ///
 /// ```
 /// use authz_runtime::{AuthzLayer, MemoryStore, require};
@@ -71,9 +71,13 @@ impl AuthzLayer {
     }
 
     /// The application's own denial responses, like Pyramid's forbidden view: `respond` gets
-    /// each refused request and returns a response, or `None` for the default
-    /// ([`default_response`](crate::default_response)). Errors (503) are not denials and do
-    /// not come here.
+    /// each refused request as a [`Denied`] (the status, the message, the user, and the
+    /// request itself, for what the page needs of it) and returns a response, or `None` for
+    /// the default ([`default_response`](crate::default_response)). Errors (503) are not
+    /// denials and do not come here.
+    ///
+    /// The message is plain text: escape it before putting it into HTML, as below, or send it
+    /// as text.
     ///
     /// ```
     /// use authz_runtime::{AuthzLayer, Denied, MemoryStore, Wants};
@@ -81,11 +85,20 @@ impl AuthzLayer {
     /// use axum::http::StatusCode;
     /// use axum::response::{Html, IntoResponse};
     ///
+    /// /// `text` safe to place in HTML (a template engine's autoescaping does the same).
+    /// fn escape(text: &str) -> String {
+    ///     text.replace('&', "&amp;")
+    ///         .replace('<', "&lt;")
+    ///         .replace('>', "&gt;")
+    ///         .replace('"', "&quot;")
+    ///         .replace('\'', "&#39;")
+    /// }
+    ///
     /// let layer = AuthzLayer::new(TestAuthenticator::default(), MemoryStore::default())
     ///     .with_login_url("/login")
     ///     .with_denial_response(|denied: &Denied| {
     ///         (denied.wants == Wants::Html && denied.status == StatusCode::FORBIDDEN).then(|| {
-    ///             let page = format!("<h1>Not for you</h1><p>{}</p>", denied.message);
+    ///             let page = format!("<h1>Not for you</h1><p>{}</p>", escape(&denied.message));
     ///             (StatusCode::FORBIDDEN, Html(page)).into_response()
     ///         })
     ///     });

@@ -10,6 +10,6 @@ mod trusted_header;
 
 pub use bearer::BearerAuthenticator;
 pub use came_from::safe_came_from;
-pub use password::{hash_password, verify_password};
+pub use password::{hash_password, verify_password, warm_up};
 pub use ticket::{TicketAuthenticator, TicketError};
-pub use trusted_header::TrustedHeaderAuthenticator;
+pub use trusted_header::{TrustedHeaderAuthenticator, TrustedHeaderError};
