@@ -8,14 +8,21 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::ast::{Kind, Name, Predicate};
-use crate::item;
 use crate::message::{self, Piece};
 use crate::parse::{self, Errors};
 use crate::valid::{self, Valid};
+use crate::{item, marker, module};
 
 /// The runtime's hidden module, the only way generated code names runtime items.
 pub(crate) fn private() -> TokenStream {
     quote!(::authz_runtime::__private)
+}
+
+/// The audit registry's `submit!`: the one macro call that expansions put in a module, which a
+/// later `#[allow_only]` on that module must tell from the user's.
+pub(crate) fn registry_submit() -> TokenStream {
+    let private = private();
+    quote!(#private::inventory::submit)
 }
 
 pub(crate) fn require(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -27,11 +34,11 @@ pub(crate) fn require(attr: TokenStream, item: TokenStream) -> TokenStream {
 pub(crate) fn allow_only(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let valid = compile(attr, &mut errors);
-    item::allow_only(valid, item, errors)
+    module::allow_only(valid, item, errors)
 }
 
 pub(crate) fn public(attr: TokenStream, item: TokenStream) -> TokenStream {
-    item::public(attr, item)
+    marker::public(attr, item)
 }
 
 pub(crate) fn predicate(input: TokenStream) -> TokenStream {

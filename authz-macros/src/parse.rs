@@ -136,7 +136,7 @@ fn predicate(expr: &Expr, errors: &mut Errors) -> Option<Predicate> {
                         ),
                     ),
                 },
-                None => errors.spanned(expr, EXPECTED_PREDICATE),
+                None => errors.spanned(expr, format!("expected a predicate: {PREDICATE_CHOICES}")),
             }
             None
         }
@@ -147,7 +147,7 @@ fn predicate(expr: &Expr, errors: &mut Errors) -> Option<Predicate> {
         Expr::Lit(_) => {
             errors.spanned(
                 expr,
-                format!("expected a predicate, found a literal; {EXPECTED_PREDICATE}"),
+                format!("expected a predicate, found a literal: {PREDICATE_CHOICES}"),
             );
             None
         }
@@ -170,13 +170,13 @@ fn predicate(expr: &Expr, errors: &mut Errors) -> Option<Predicate> {
             None
         }
         _ => {
-            errors.spanned(expr, EXPECTED_PREDICATE);
+            errors.spanned(expr, format!("expected a predicate: {PREDICATE_CHOICES}"));
             None
         }
     }
 }
 
-const EXPECTED_PREDICATE: &str = "expected a predicate: a built-in such as `is_user(\"root\")`, \
+const PREDICATE_CHOICES: &str = "a built-in such as `is_user(\"root\")`, \
      a combinator `any(…)`, `all(…)` or `not(…)`, or a call to your own predicate such as `is_month(7)`";
 
 fn call_predicate(call: &ExprCall, errors: &mut Errors) -> Option<Predicate> {
@@ -234,45 +234,17 @@ fn call_predicate(call: &ExprCall, errors: &mut Errors) -> Option<Predicate> {
     })
 }
 
-/// A call to the user's own predicate. A trailing `msg = "…"` is the language's option, not an
-/// argument of the call.
+/// A call to the user's own predicate. Its arguments of the form `name = value` are the
+/// language's options, checked as on a built-in, not assignments handed to rustc.
 fn custom(call: &ExprCall, errors: &mut Errors) -> Option<Predicate> {
+    let (positional, msg) = split_options(&call.args, errors);
     let mut call = call.clone();
-    let options = call
-        .args
-        .iter()
-        .rev()
-        .take_while(|arg| option_value(arg, "msg").is_some())
-        .count();
-    let arguments = call.args.len() - options;
-    let mut msg = None;
-    for (index, option) in call.args.iter().skip(arguments).enumerate() {
-        let Expr::Assign(assign) = option else {
-            continue;
-        };
-        if index == 0 {
-            msg = string_option(&assign.right, errors);
-        } else {
-            errors.spanned(&assign.left, "`msg` is given twice; keep one");
-        }
-    }
-    call.args = call.args.into_iter().take(arguments).collect();
+    call.args = positional.into_iter().cloned().collect();
     Some(Predicate {
         kind: Kind::Custom(Box::new(call)),
         msg,
         message: None,
     })
-}
-
-/// `ident = value` where `ident` is `name`.
-fn option_value<'a>(expr: &'a Expr, name: &str) -> Option<&'a Expr> {
-    match expr {
-        Expr::Assign(assign) => match &*assign.left {
-            Expr::Path(path) if path.path.is_ident(name) => Some(&assign.right),
-            _ => None,
-        },
-        _ => None,
-    }
 }
 
 /// Splits arguments into the positional ones and the `msg` option, which must come last.

@@ -1,0 +1,6 @@
+use authz_runtime::require;
+
+#[require(is_user("root") || in_group("admins"))]
+async fn remove_post() {}
+
+fn main() {}
