@@ -80,6 +80,11 @@ pub(crate) fn value(valid: &Valid) -> TokenStream {
         tested: false,
     };
     let body = generator.verdict(&valid.predicate);
+    let fast = if valid.predicate.is_pure() {
+        fast_path(&valid.predicate)
+    } else {
+        TokenStream::new()
+    };
     let text = valid.predicate.text();
 
     let params: Vec<_> = (0..customs.len())
@@ -160,6 +165,7 @@ pub(crate) fn value(valid: &Valid) -> TokenStream {
                 &self,
                 __ctx: &mut #private::Context<'_>,
             ) -> ::core::result::Result<#private::Verdict, #private::Error> {
+                #fast
                 ::core::result::Result::Ok(#body)
             }
 
@@ -200,6 +206,102 @@ fn respanned(tokens: TokenStream, span: Span) -> TokenStream {
             token
         })
         .collect()
+}
+
+/// For a tree of built-ins, once the credentials it reads are loaded (for every guard of a
+/// request but the first): decides it synchronously, reading the user and the grants once
+/// rather than at every leaf, and returns at once when it is met. An unmet tree, or one whose
+/// credentials are not loaded yet, goes on to the full evaluation, which loads them lazily and
+/// writes the denial's message: denials are the rare path.
+fn fast_path(predicate: &Predicate) -> TokenStream {
+    let private = private();
+    let label = syn::Lifetime::new("'__authz_fast", Span::mixed_site());
+    let user = predicate.needs_user().then(|| {
+        quote! {
+            let ::core::option::Option::Some(__user) = #private::user_now(__ctx) else {
+                break #label;
+            };
+        }
+    });
+    let grants = predicate.needs_grants().then(|| {
+        quote! {
+            let ::core::option::Option::Some(__grants) = #private::grants_now(__ctx) else {
+                break #label;
+            };
+        }
+    });
+    let test = fast_test(predicate);
+    quote! {
+        #label: {
+            #user
+            #grants
+            if #test {
+                return ::core::result::Result::Ok(#private::Verdict::Met);
+            }
+        }
+    }
+}
+
+/// Whether a tree of built-ins holds, on the credentials `fast_path` bound: `__user` (the
+/// user, `Option<&str>`) and `__grants` (`&Grants`).
+fn fast_test(predicate: &Predicate) -> TokenStream {
+    boolean(predicate, &mut |leaf| match leaf {
+        Leaf::Check(Check::Authenticated, _) => quote!(__user.is_some()),
+        Leaf::Check(Check::User, name) => quote!((__user == ::core::option::Option::Some(#name))),
+        Leaf::Check(Check::Group, name) => quote!(__grants.in_group(#name)),
+        Leaf::Check(Check::Permission, name) => quote!(__grants.has_permission(#name)),
+        Leaf::Custom => unreachable!("only trees of built-ins take the fast path"),
+    })
+}
+
+/// A leaf of a predicate tree, as `boolean` asks its caller to write it.
+enum Leaf<'a> {
+    /// A built-in check, with the name it checks (none for `not_anonymous`).
+    Check(Check, Option<&'a str>),
+    /// The next custom predicate, in source order.
+    Custom,
+}
+
+/// A predicate tree as one `bool` expression, with `&&`, `||` and `!` short-circuiting as the
+/// combinators do; `leaf` writes each leaf.
+fn boolean(predicate: &Predicate, leaf: &mut dyn FnMut(Leaf<'_>) -> TokenStream) -> TokenStream {
+    let mut list = |names: &[Name], kind: Check, all: bool| {
+        let checks = names
+            .iter()
+            .map(|name| leaf(Leaf::Check(kind, Some(&name.value))));
+        if all {
+            quote!((#(#checks)&&*))
+        } else {
+            quote!((#(#checks)||*))
+        }
+    };
+    match &predicate.kind {
+        Kind::NotAnonymous => leaf(Leaf::Check(Check::Authenticated, None)),
+        Kind::IsAnonymous => {
+            let authenticated = leaf(Leaf::Check(Check::Authenticated, None));
+            quote!(!(#authenticated))
+        }
+        Kind::IsUser(name) => leaf(Leaf::Check(Check::User, Some(&name.value))),
+        Kind::InGroup(name) => leaf(Leaf::Check(Check::Group, Some(&name.value))),
+        Kind::HasPermission(name) => leaf(Leaf::Check(Check::Permission, Some(&name.value))),
+        Kind::InAllGroups(names) => list(names, Check::Group, true),
+        Kind::HasAllPermissions(names) => list(names, Check::Permission, true),
+        Kind::InAnyGroup(names) => list(names, Check::Group, false),
+        Kind::HasAnyPermission(names) => list(names, Check::Permission, false),
+        Kind::Any(children) => {
+            let tests = children.iter().map(|child| boolean(child, leaf));
+            quote!((#(#tests)||*))
+        }
+        Kind::All(children) => {
+            let tests = children.iter().map(|child| boolean(child, leaf));
+            quote!((#(#tests)&&*))
+        }
+        Kind::Not(child) => {
+            let test = boolean(child, leaf);
+            quote!(!(#test))
+        }
+        Kind::Custom(_) => leaf(Leaf::Custom),
+    }
 }
 
 /// A built-in check on the request's credentials.
@@ -262,40 +364,9 @@ impl Generator {
     /// Whether `predicate` holds, as a `bool` expression; no messages are built.
     fn test(&mut self, predicate: &Predicate) -> TokenStream {
         let private = private();
-        let all = |names: &[Name], kind: Check| {
-            let checks = names.iter().map(|name| check(kind, Some(&name.value)));
-            quote!((#(#checks)&&*))
-        };
-        let some = |names: &[Name], kind: Check| {
-            let checks = names.iter().map(|name| check(kind, Some(&name.value)));
-            quote!((#(#checks)||*))
-        };
-        match &predicate.kind {
-            Kind::NotAnonymous => check(Check::Authenticated, None),
-            Kind::IsAnonymous => {
-                let authenticated = check(Check::Authenticated, None);
-                quote!(!(#authenticated))
-            }
-            Kind::IsUser(name) => check(Check::User, Some(&name.value)),
-            Kind::InGroup(name) => check(Check::Group, Some(&name.value)),
-            Kind::HasPermission(name) => check(Check::Permission, Some(&name.value)),
-            Kind::InAllGroups(names) => all(names, Check::Group),
-            Kind::HasAllPermissions(names) => all(names, Check::Permission),
-            Kind::InAnyGroup(names) => some(names, Check::Group),
-            Kind::HasAnyPermission(names) => some(names, Check::Permission),
-            Kind::Any(children) => {
-                let tests: Vec<_> = children.iter().map(|child| self.test(child)).collect();
-                quote!((#(#tests)||*))
-            }
-            Kind::All(children) => {
-                let tests: Vec<_> = children.iter().map(|child| self.test(child)).collect();
-                quote!((#(#tests)&&*))
-            }
-            Kind::Not(child) => {
-                let test = self.test(child);
-                quote!(!(#test))
-            }
-            Kind::Custom(_) => {
+        boolean(predicate, &mut |leaf| match leaf {
+            Leaf::Check(kind, name) => check(kind, name),
+            Leaf::Custom => {
                 let field = self.custom_field();
                 quote! {
                     #private::Verdict::is_met(
@@ -303,7 +374,7 @@ impl Generator {
                     )
                 }
             }
-        }
+        })
     }
 
     /// The predicate's verdict, with its denial's message.

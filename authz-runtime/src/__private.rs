@@ -26,6 +26,18 @@ pub async fn guard<P: Predicate>(
     crate::guard::check(parts, predicate, site).await
 }
 
+/// The user, when the authenticator was asked already: what a tree of built-ins reads once.
+#[inline(always)]
+pub fn user_now<'c>(ctx: &'c Context<'_>) -> Option<Option<&'c str>> {
+    ctx.user_now()
+}
+
+/// The grants, when they were loaded already: what a tree of built-ins reads once.
+#[inline(always)]
+pub fn grants_now<'c>(ctx: &'c Context<'_>) -> Option<&'c crate::Grants> {
+    ctx.grants_now()
+}
+
 // Each built-in has a synchronous fast path, taken once the credentials are loaded (every
 // check after the first of a request), and an async one that loads them.
 

@@ -4,18 +4,31 @@
 use authz_runtime::testing::TestRequest;
 use authz_runtime::{Grants, Predicate, Verdict};
 
-/// Evaluates `predicate` for `user` holding `groups` and `permissions`.
+/// Evaluates `predicate` for `user` holding `groups` and `permissions`, twice: as the first
+/// guard of a request, which loads the credentials lazily, and as a later one, which finds
+/// them loaded (the synchronous path of trees of built-ins). Both must decide alike.
 pub fn evaluate<P: Predicate>(
     predicate: &P,
     user: Option<&str>,
     groups: &[&str],
     permissions: &[&str],
 ) -> Verdict {
-    let mut request = TestRequest::new(
-        user,
-        Grants::new(groups.iter().copied(), permissions.iter().copied()),
+    let request = || {
+        TestRequest::new(
+            user,
+            Grants::new(groups.iter().copied(), permissions.iter().copied()),
+        )
+    };
+    let first = block_on(request().evaluate(predicate)).expect("in-memory credentials never fail");
+    let mut loaded = request();
+    block_on(loaded.evaluate(&authz_runtime::predicate!(in_group("an earlier guard"))))
+        .expect("in-memory credentials never fail");
+    let later = block_on(loaded.evaluate(predicate)).expect("in-memory credentials never fail");
+    assert_eq!(
+        first, later,
+        "the predicate decided differently once the credentials were loaded"
     );
-    block_on(request.evaluate(predicate)).expect("in-memory credentials never fail")
+    first
 }
 
 /// The denial message, or a panic when the predicate is met.
