@@ -77,7 +77,7 @@
 //! A message may name the predicate's own fields: `{user_name}`, `{group_name}`,
 //! `{permission_name}`, `{group_list}`, `{permission_list}`, and `{failed_predicates}` (the
 //! unmet children of an `any`); `{{` and `}}` are literal braces. Unlike repoze.what, a `msg` on
-//! `all` is honoured.
+//! `all`, `in_all_groups` or `has_all_permissions` is honoured.
 //!
 //! # Denials and failures
 //!

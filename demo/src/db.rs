@@ -197,16 +197,7 @@ impl Demo {
             ("release", "admin"),
             ("release", "release-team"),
         ] {
-            if !self
-                .store
-                .permissions()
-                .await?
-                .iter()
-                .any(|p| p == permission)
-            {
-                self.store.create_permission(permission).await?;
-            }
-            self.store.grant_permission(permission, group).await?;
+            self.grant(permission, group).await?;
         }
         if !self.store.user_exists(admin_user).await? {
             let password = match admin_password {
