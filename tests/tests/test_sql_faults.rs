@@ -145,6 +145,25 @@ async fn postgres_backends_killed_between_requests_fail_no_request() {
 }
 
 /// What this test's own store logged about `user`'s failed lookups.
+/// Sends `user`'s request to `/admin` until `deadline`, asserting that every one is refused
+/// with 503 and the generic body, never let through; how many were sent.
+async fn refused_until(app: &Router, user: &str, deadline: Instant, during: &str) -> usize {
+    let mut refused = 0;
+    while Instant::now() < deadline {
+        let seen = get_("/admin").user(user).send(app).await;
+        assert_eq!(
+            (seen.status, seen.body.as_str()),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Access could not be checked; please try again later"
+            ),
+            "during the {during}"
+        );
+        refused += 1;
+    }
+    refused
+}
+
 fn failed_lookups_of(user: &str) -> Vec<String> {
     events("authz::sql", tracing::Level::WARN, "loading grants failed")
         .into_iter()
@@ -177,21 +196,13 @@ async fn outage(backend: Backend) {
     );
 
     proxy.outage().await;
-    let started = Instant::now();
-    let mut refused = 0;
-    while started.elapsed() < Duration::from_secs(3) {
-        let seen = get_("/admin").user(&user).send(&app).await;
-        assert_eq!(
-            seen.status,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "during the outage"
-        );
-        assert_eq!(
-            seen.body,
-            "Access could not be checked; please try again later"
-        );
-        refused += 1;
-    }
+    let refused = refused_until(
+        &app,
+        &user,
+        Instant::now() + Duration::from_secs(3),
+        "outage",
+    )
+    .await;
     assert!(refused >= 2, "requests kept coming during the outage");
     // Each refusal logged its cause: the connection could not be used or made.
     let logged = failed_lookups_of(&user);
@@ -269,20 +280,7 @@ async fn stall(backend: Backend) {
         matches!(cause, Some(SqlError::Timeout)),
         "the store's cause: {error:?}"
     );
-    let mut refused = 0;
-    while started.elapsed() < Duration::from_secs(3) {
-        let seen = get_("/admin").user(&user).send(&app).await;
-        assert_eq!(
-            seen.status,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "during the stall"
-        );
-        assert_eq!(
-            seen.body,
-            "Access could not be checked; please try again later"
-        );
-        refused += 1;
-    }
+    let refused = refused_until(&app, &user, started + Duration::from_secs(3), "stall").await;
     assert!(refused >= 1, "requests came during the stall");
     let logged = failed_lookups_of(&user);
     assert!(
