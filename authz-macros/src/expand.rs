@@ -80,10 +80,10 @@ pub(crate) fn value(valid: &Valid) -> TokenStream {
         tested: false,
     };
     let body = generator.verdict(&valid.predicate);
-    let fast = if valid.predicate.is_pure() {
-        fast_path(&valid.predicate)
+    let (fast, decide_now) = if valid.predicate.is_pure() {
+        (fast_path(), met_now(&valid.predicate))
     } else {
-        TokenStream::new()
+        (TokenStream::new(), TokenStream::new())
     };
     let text = valid.predicate.text();
 
@@ -172,6 +172,8 @@ pub(crate) fn value(valid: &Valid) -> TokenStream {
             fn describe(&self) -> ::std::borrow::Cow<'static, str> {
                 ::std::borrow::Cow::Borrowed(#text)
             }
+
+            #decide_now
         }
         #construction
     }}
@@ -208,14 +210,15 @@ fn respanned(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
-/// For a tree of built-ins, once the credentials it reads are loaded (for every guard of a
-/// request but the first): decides it synchronously, reading the user and the grants once
-/// rather than at every leaf, and returns at once when it is met. An unmet tree, or one whose
-/// credentials are not loaded yet, goes on to the full evaluation, which loads them lazily and
-/// writes the denial's message: denials are the rare path.
-fn fast_path(predicate: &Predicate) -> TokenStream {
+/// For a tree of built-ins, `Predicate::met_now`: the tree decided without waiting. When
+/// everything it reads is loaded already (every guard of a request but the first), the user
+/// and the grants are read once and every leaf is a plain comparison or set lookup. Otherwise
+/// the leaves load the user and the grants as they ask for them (lazily, as the full
+/// evaluation does) when the authenticator and the store can answer at once; `None` (one of
+/// them would wait) leaves the decision to `evaluate`.
+fn met_now(predicate: &Predicate) -> TokenStream {
     let private = private();
-    let label = syn::Lifetime::new("'__authz_fast", Span::mixed_site());
+    let label = syn::Lifetime::new("'__authz_loaded", Span::mixed_site());
     let user = predicate.needs_user().then(|| {
         quote! {
             let ::core::option::Option::Some(__user) = #private::user_now(__ctx) else {
@@ -230,28 +233,61 @@ fn fast_path(predicate: &Predicate) -> TokenStream {
             };
         }
     });
-    let test = fast_test(predicate);
-    quote! {
-        #label: {
-            #user
-            #grants
-            if #test {
-                return ::core::result::Result::Ok(#private::Verdict::Met);
-            }
-        }
-    }
-}
-
-/// Whether a tree of built-ins holds, on the credentials `fast_path` bound: `__user` (the
-/// user, `Option<&str>`) and `__grants` (`&Grants`).
-fn fast_test(predicate: &Predicate) -> TokenStream {
-    boolean(predicate, &mut |leaf| match leaf {
+    let loaded = boolean(predicate, &mut |leaf| match leaf {
         Leaf::Check(Check::Authenticated, _) => quote!(__user.is_some()),
         Leaf::Check(Check::User, name) => quote!((__user == ::core::option::Option::Some(#name))),
         Leaf::Check(Check::Group, name) => quote!(__grants.in_group(#name)),
         Leaf::Check(Check::Permission, name) => quote!(__grants.has_permission(#name)),
-        Leaf::Custom => unreachable!("only trees of built-ins take the fast path"),
-    })
+        Leaf::Custom => unreachable!("only trees of built-ins are decided without waiting"),
+    });
+    let loading = boolean(predicate, &mut |leaf| match leaf {
+        Leaf::Check(Check::Authenticated, _) => quote!(#private::user_sync(__ctx)?.is_some()),
+        Leaf::Check(Check::User, name) => {
+            quote!((#private::user_sync(__ctx)? == ::core::option::Option::Some(#name)))
+        }
+        Leaf::Check(Check::Group, name) => quote!(#private::grants_sync(__ctx)?.in_group(#name)),
+        Leaf::Check(Check::Permission, name) => {
+            quote!(#private::grants_sync(__ctx)?.has_permission(#name))
+        }
+        Leaf::Custom => unreachable!("only trees of built-ins are decided without waiting"),
+    });
+    quote! {
+        #[allow(unused_labels, clippy::all)]
+        #[inline]
+        fn met_now(
+            &self,
+            __ctx: &#private::Context<'_>,
+        ) -> ::core::option::Option<::core::result::Result<bool, #private::Error>> {
+            #label: {
+                #user
+                #grants
+                return ::core::option::Option::Some(::core::result::Result::Ok(#loaded));
+            }
+            let __decide = || -> ::core::result::Result<bool, #private::Stop> {
+                ::core::result::Result::Ok(#loading)
+            };
+            #private::met_now(__decide())
+        }
+    }
+}
+
+/// For a tree of built-ins, the start of `evaluate`: a tree that `met_now` finds met is met,
+/// and a failure it meets is the evaluation's. An unmet tree, or one that would wait, goes on
+/// to the full evaluation, which loads lazily and writes the denial's message: denials are the
+/// rare path.
+fn fast_path() -> TokenStream {
+    let private = private();
+    quote! {
+        match #private::Predicate::met_now(self, __ctx) {
+            ::core::option::Option::Some(::core::result::Result::Ok(true)) => {
+                return ::core::result::Result::Ok(#private::Verdict::Met);
+            }
+            ::core::option::Option::Some(::core::result::Result::Err(error)) => {
+                return ::core::result::Result::Err(error);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A leaf of a predicate tree, as `boolean` asks its caller to write it.

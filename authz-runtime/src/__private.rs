@@ -17,12 +17,16 @@ pub enum MessagePiece {
     FailedPredicates,
 }
 
-/// The guard of a handler.
+/// The guard of a handler: decided at once when the predicate and the credentials allow,
+/// else by the full evaluation.
 pub async fn guard<P: Predicate>(
     parts: &mut Parts,
     predicate: &P,
     site: &GuardSite<'static>,
 ) -> Result<(), Response> {
+    if let Some(decided) = crate::guard::check_now(parts, predicate, site) {
+        return decided;
+    }
     crate::guard::check(parts, predicate, site).await
 }
 
@@ -36,6 +40,43 @@ pub fn user_now<'c>(ctx: &'c Context<'_>) -> Option<Option<&'c str>> {
 #[inline(always)]
 pub fn grants_now<'c>(ctx: &'c Context<'_>) -> Option<&'c crate::Grants> {
     ctx.grants_now()
+}
+
+/// Why a rule of built-ins could not be decided without waiting.
+#[derive(Debug)]
+pub enum Stop {
+    /// The authenticator or the store would have to wait: the full evaluation decides.
+    Wait,
+    /// The authenticator or the store failed: the request is refused.
+    Failed(Error),
+}
+
+impl From<Error> for Stop {
+    fn from(error: Error) -> Self {
+        Stop::Failed(error)
+    }
+}
+
+/// The user, for `Predicate::met_now` of a rule of built-ins.
+#[inline(always)]
+pub fn user_sync<'c>(ctx: &'c Context<'_>) -> Result<Option<&'c str>, Stop> {
+    Ok(ctx.user_sync().ok_or(Stop::Wait)??)
+}
+
+/// The grants, for `Predicate::met_now` of a rule of built-ins.
+#[inline(always)]
+pub fn grants_sync<'c>(ctx: &'c Context<'_>) -> Result<&'c crate::Grants, Stop> {
+    Ok(ctx.grants_sync().ok_or(Stop::Wait)??)
+}
+
+/// What `Predicate::met_now` answers for a decision that may have stopped.
+#[inline(always)]
+pub fn met_now(decided: Result<bool, Stop>) -> Option<Result<bool, Error>> {
+    match decided {
+        Ok(met) => Some(Ok(met)),
+        Err(Stop::Wait) => None,
+        Err(Stop::Failed(error)) => Some(Err(error)),
+    }
 }
 
 // Each built-in has a synchronous fast path, taken once the credentials are loaded (every

@@ -65,6 +65,18 @@ impl<'r> Context<'r> {
         self.credentials.grants_now()
     }
 
+    /// The user, loaded without waiting if it can be; `None` when that would wait.
+    #[inline]
+    pub(crate) fn user_sync(&self) -> Option<Result<Option<&str>, Error>> {
+        self.credentials.user_sync(self.parts)
+    }
+
+    /// The grants, loaded without waiting if they can be; `None` when that would wait.
+    #[inline]
+    pub(crate) fn grants_sync(&self) -> Option<Result<&Grants, Error>> {
+        self.credentials.grants_sync(self.parts)
+    }
+
     /// The request's head: method, URI, headers, extensions.
     pub fn parts(&self) -> &Parts {
         self.parts

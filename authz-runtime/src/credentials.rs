@@ -128,6 +128,56 @@ impl RequestCredentials {
         }
     }
 
+    /// The user, asking the authenticator the first time if it can answer without waiting
+    /// (and the store, when it decides whether unknown users are anonymous); `None` when one
+    /// of them would wait.
+    pub(crate) fn user_sync(&self, parts: &Parts) -> Option<Result<Option<&str>, Error>> {
+        if let Some(user) = self.user_now() {
+            return Some(Ok(user));
+        }
+        let user = match self.0.shared.authenticator.authenticate_now(parts)? {
+            Ok(Some(user)) => user,
+            Ok(None) => return Some(Ok(self.0.user.get_or_init(|| None).as_deref())),
+            Err(error) => return Some(Err(error)),
+        };
+        let store = &self.0.shared.store;
+        let user = if store.unknown_users_are_anonymous() {
+            // As in `authenticate`: the same lookup serves the grants.
+            match store.load_now(&user)? {
+                Ok(Some(grants)) => {
+                    let _ = self.0.grants.set(grants);
+                    Some(user)
+                }
+                Ok(None) => None,
+                Err(error) => return Some(Err(error)),
+            }
+        } else {
+            Some(user)
+        };
+        Some(Ok(self.0.user.get_or_init(|| user).as_deref()))
+    }
+
+    /// The grants, loading them the first time if the authenticator and the store can answer
+    /// without waiting; `None` when one of them would wait.
+    pub(crate) fn grants_sync(&self, parts: &Parts) -> Option<Result<&Grants, Error>> {
+        if let Some(grants) = self.grants_now() {
+            return Some(Ok(grants));
+        }
+        let user = match self.user_sync(parts)? {
+            Ok(Some(user)) => user,
+            Ok(None) => return Some(Ok(&NO_GRANTS)),
+            Err(error) => return Some(Err(error)),
+        };
+        if let Some(grants) = self.0.grants.get() {
+            return Some(Ok(grants));
+        }
+        let grants = match self.0.shared.store.load_now(user)? {
+            Ok(grants) => grants.unwrap_or_else(|| NO_GRANTS.clone()),
+            Err(error) => return Some(Err(error)),
+        };
+        Some(Ok(self.0.grants.get_or_init(|| grants)))
+    }
+
     /// The authenticated user, asking the authenticator the first time.
     pub(crate) async fn user(&self, parts: &Parts) -> Result<Option<&str>, Error> {
         if let Some(user) = self.user_now() {

@@ -25,6 +25,27 @@ pub struct GuardSite<'a> {
     pub line: u32,
 }
 
+/// Decides one request without waiting when the predicate can (a rule of built-ins whose
+/// credentials are at hand): `Some(Ok(()))` lets it through, `Some(Err(…))` refuses it after a
+/// failure; `None` leaves it to [`check`], including every denial, whose message `check`
+/// writes.
+pub(crate) fn check_now<P>(
+    parts: &mut Parts,
+    predicate: &P,
+    site: &GuardSite<'_>,
+) -> Option<Result<(), Response>>
+where
+    P: Predicate + ?Sized,
+{
+    let credentials = RequestCredentials::from_parts(parts).ok()?;
+    let decided = predicate.met_now(&Context::new(parts, &credentials))?;
+    match decided {
+        Ok(true) => Some(Ok(())),
+        Ok(false) => None,
+        Err(error) => Some(Err(denial::unavailable(parts, &error, site.handler))),
+    }
+}
+
 /// Decides one request: `Ok(())` lets it through; otherwise the response to send instead.
 /// Errors, including a missing [`AuthzLayer`](crate::AuthzLayer), refuse the request.
 pub(crate) async fn check<P>(

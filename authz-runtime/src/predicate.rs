@@ -56,6 +56,19 @@ pub trait Predicate: Send + Sync {
     fn describe(&self) -> Cow<'static, str> {
         Cow::Borrowed(std::any::type_name::<Self>())
     }
+
+    /// Whether the predicate is met, decided without waiting, or `None` when that would need
+    /// to wait (or the predicate does not say). `Some(Ok(false))` sends the request on to
+    /// [`evaluate`](Predicate::evaluate), which writes the denial's message.
+    ///
+    /// The macros implement it for rules made only of built-ins, so that a guard whose
+    /// authenticator and store answer at once (a session in memory, a cached lookup) decides
+    /// without polling a future. Predicates of your own need not implement it.
+    #[doc(hidden)]
+    fn met_now(&self, ctx: &Context<'_>) -> Option<Result<bool, Error>> {
+        let _ = ctx;
+        None
+    }
 }
 
 /// What a predicate decided.

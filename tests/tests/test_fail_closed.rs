@@ -57,6 +57,37 @@ impl CredentialsStore for Counting {
     }
 }
 
+/// A store that answers at once, and fails at once.
+#[derive(Clone, Default)]
+struct FailingAtOnce;
+
+impl CredentialsStore for FailingAtOnce {
+    async fn load(&self, _: &str) -> Result<Option<Arc<Grants>>, Error> {
+        unreachable!("the store answered at once")
+    }
+
+    fn load_now(&self, _: &str) -> Option<Result<Option<Arc<Grants>>, Error>> {
+        Some(Err(Error::store(std::io::Error::other(
+            "connection refused",
+        ))))
+    }
+}
+
+/// An authenticator that answers at once, and fails at once.
+struct BrokenAtOnce;
+
+impl Authenticator for BrokenAtOnce {
+    async fn authenticate(&self, _: &Parts) -> Result<Option<String>, Error> {
+        unreachable!("the authenticator answered at once")
+    }
+
+    fn authenticate_now(&self, _: &Parts) -> Option<Result<Option<String>, Error>> {
+        Some(Err(Error::authenticator(std::io::Error::other(
+            "session store down",
+        ))))
+    }
+}
+
 struct BrokenAuthenticator;
 
 impl Authenticator for BrokenAuthenticator {
@@ -158,6 +189,35 @@ async fn a_failing_authenticator_answers_503_even_for_is_anonymous() {
     let app = routes().layer(AuthzLayer::new(BrokenAuthenticator, MemoryStore::default()));
     for path in ["/identity", "/negated", "/grants", "/admin"] {
         let seen = get_(path).send(&app).await;
+        assert_eq!(seen.status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
+    }
+    assert_eq!(get_("/open").send(&app).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn failures_answered_at_once_refuse_too() {
+    // Both answer without waiting, so the guards decide without polling a future: a failure
+    // there refuses the request exactly as a failure while waiting does.
+    let app = routes().layer(AuthzLayer::new(TestAuthenticator::default(), FailingAtOnce));
+    for path in ["/grants", "/admin"] {
+        let seen = get_(path).user("rms").send(&app).await;
+        assert_eq!(
+            (seen.status, seen.body.as_str()),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Access could not be checked; please try again later"
+            ),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        get_("/identity").user("rms").send(&app).await.status,
+        StatusCode::OK
+    );
+
+    let app = routes().layer(AuthzLayer::new(BrokenAtOnce, MemoryStore::default()));
+    for path in ["/identity", "/negated", "/grants", "/admin"] {
+        let seen = get_(path).user("rms").send(&app).await;
         assert_eq!(seen.status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
     }
     assert_eq!(get_("/open").send(&app).await.status, StatusCode::OK);
