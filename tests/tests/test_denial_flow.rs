@@ -49,6 +49,13 @@ fn escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// An HTML page with `status` whose body holds `fragment`, as a browser receives it.
+fn assert_page(seen: &support::Seen, status: StatusCode, fragment: &str) {
+    assert_eq!(seen.status, status);
+    assert_eq!(seen.content_type, "text/html; charset=utf-8");
+    assert!(seen.body.contains(fragment), "{}", seen.body);
+}
+
 #[tokio::test]
 async fn anonymous_browsers_are_sent_to_sign_in_and_told_where_they_came_from() {
     let app = app(layer().with_login_url("/login"));
@@ -67,13 +74,10 @@ async fn anonymous_browsers_are_sent_to_sign_in_and_told_where_they_came_from() 
         .accept(BROWSER)
         .send(&app)
         .await;
-    assert_eq!(seen.status, StatusCode::FORBIDDEN);
-    assert_eq!(seen.content_type, "text/html; charset=utf-8");
-    assert!(
-        seen.body
-            .contains("<p>Only &lt;admins&gt; &amp; friends</p>"),
-        "{}",
-        seen.body
+    assert_page(
+        &seen,
+        StatusCode::FORBIDDEN,
+        "<p>Only &lt;admins&gt; &amp; friends</p>",
     );
 }
 
@@ -324,13 +328,10 @@ async fn a_503_takes_the_form_the_client_asks_for() {
         .accept(BROWSER)
         .send(&pages)
         .await;
-    assert_eq!(seen.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(seen.content_type, "text/html; charset=utf-8");
-    assert!(
-        seen.body
-            .contains("<p>Access could not be checked; please try again later</p>"),
-        "{}",
-        seen.body
+    assert_page(
+        &seen,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "<p>Access could not be checked; please try again later</p>",
     );
     // The cause stays in the log.
     assert!(!seen.body.contains("connection refused"), "{}", seen.body);
