@@ -236,8 +236,14 @@ fn met_now(predicate: &Predicate) -> TokenStream {
     let loaded = boolean(predicate, &mut |leaf| match leaf {
         Leaf::Check(Check::Authenticated, _) => quote!(__user.is_some()),
         Leaf::Check(Check::User, name) => quote!((__user == ::core::option::Option::Some(#name))),
-        Leaf::Check(Check::Group, name) => quote!(__grants.in_group(#name)),
-        Leaf::Check(Check::Permission, name) => quote!(__grants.has_permission(#name)),
+        Leaf::Check(Check::Group, name) => {
+            let name = named(name);
+            quote!(#private::in_group_named(__grants, &#name))
+        }
+        Leaf::Check(Check::Permission, name) => {
+            let name = named(name);
+            quote!(#private::has_permission_named(__grants, &#name))
+        }
         Leaf::Custom => unreachable!("only trees of built-ins are decided without waiting"),
     });
     let loading = boolean(predicate, &mut |leaf| match leaf {
@@ -245,18 +251,34 @@ fn met_now(predicate: &Predicate) -> TokenStream {
         Leaf::Check(Check::User, name) => {
             quote!((#private::user_sync(__ctx)? == ::core::option::Option::Some(#name)))
         }
-        Leaf::Check(Check::Group, name) => quote!(#private::grants_sync(__ctx)?.in_group(#name)),
+        Leaf::Check(Check::Group, name) => {
+            let name = named(name);
+            quote!(#private::in_group_named(#private::grants_sync(__ctx)?, &#name))
+        }
         Leaf::Check(Check::Permission, name) => {
-            quote!(#private::grants_sync(__ctx)?.has_permission(#name))
+            let name = named(name);
+            quote!(#private::has_permission_named(#private::grants_sync(__ctx)?, &#name))
         }
         Leaf::Custom => unreachable!("only trees of built-ins are decided without waiting"),
     });
+    let reads = if predicate.needs_grants() {
+        quote!(Grants)
+    } else if predicate.needs_user() {
+        quote!(User)
+    } else {
+        quote!(Nothing)
+    };
     quote! {
+        #[inline]
+        fn reads(&self) -> #private::Reads {
+            #private::Reads::#reads
+        }
+
         #[allow(unused_labels, clippy::all)]
         #[inline]
         fn met_now(
             &self,
-            __ctx: &#private::Context<'_>,
+            __ctx: &#private::ContextNow<'_>,
         ) -> ::core::option::Option<::core::result::Result<bool, #private::Error>> {
             #label: {
                 #user
@@ -271,6 +293,15 @@ fn met_now(predicate: &Predicate) -> TokenStream {
     }
 }
 
+/// A group or permission name of a rule as `__private::Named`: the name and its bytes, whose
+/// length the comparisons then know while compiling.
+fn named(name: Option<&str>) -> TokenStream {
+    let private = private();
+    let name = name.unwrap_or_default();
+    let bytes = proc_macro2::Literal::byte_string(name.as_bytes());
+    quote!(#private::Named { name: #name, bytes: *#bytes })
+}
+
 /// For a tree of built-ins, the start of `evaluate`: a tree that `met_now` finds met is met,
 /// and a failure it meets is the evaluation's. An unmet tree, or one that would wait, goes on
 /// to the full evaluation, which loads lazily and writes the denial's message: denials are the
@@ -278,7 +309,7 @@ fn met_now(predicate: &Predicate) -> TokenStream {
 fn fast_path() -> TokenStream {
     let private = private();
     quote! {
-        match #private::Predicate::met_now(self, __ctx) {
+        match #private::Predicate::met_now(self, &#private::now(__ctx)) {
             ::core::option::Option::Some(::core::result::Result::Ok(true)) => {
                 return ::core::result::Result::Ok(#private::Verdict::Met);
             }

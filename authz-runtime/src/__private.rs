@@ -5,7 +5,10 @@ pub use axum::http::request::Parts;
 pub use axum::response::Response;
 pub use inventory;
 
+pub use crate::context::ContextNow;
+pub use crate::grants::Named;
 pub use crate::guard::GuardSite;
+pub use crate::predicate::Reads;
 pub use crate::{Context, Denial, Error, Predicate, Verdict};
 
 /// A piece of an `any` message: text, or the messages of the unmet children.
@@ -30,16 +33,34 @@ pub async fn guard<P: Predicate>(
     crate::guard::check(parts, predicate, site).await
 }
 
+/// What `Predicate::met_now` sees of the request `ctx` decides.
+#[inline(always)]
+pub fn now<'c>(ctx: &'c Context<'_>) -> ContextNow<'c> {
+    ctx.now()
+}
+
 /// The user, when the authenticator was asked already: what a tree of built-ins reads once.
 #[inline(always)]
-pub fn user_now<'c>(ctx: &'c Context<'_>) -> Option<Option<&'c str>> {
+pub fn user_now<'c>(ctx: &'c ContextNow<'_>) -> Option<Option<&'c str>> {
     ctx.user_now()
 }
 
 /// The grants, when they were loaded already: what a tree of built-ins reads once.
 #[inline(always)]
-pub fn grants_now<'c>(ctx: &'c Context<'_>) -> Option<&'c crate::Grants> {
+pub fn grants_now<'c>(ctx: &'c ContextNow<'_>) -> Option<&'c crate::Grants> {
     ctx.grants_now()
+}
+
+/// `in_group(name)` on grants at hand, the name written in the rule.
+#[inline(always)]
+pub fn in_group_named<const N: usize>(grants: &crate::Grants, group: &Named<N>) -> bool {
+    grants.in_group_named(group)
+}
+
+/// `has_permission(name)` on grants at hand, the name written in the rule.
+#[inline(always)]
+pub fn has_permission_named<const N: usize>(grants: &crate::Grants, permission: &Named<N>) -> bool {
+    grants.has_permission_named(permission)
 }
 
 /// Why a rule of built-ins could not be decided without waiting.
@@ -59,13 +80,13 @@ impl From<Error> for Stop {
 
 /// The user, for `Predicate::met_now` of a rule of built-ins.
 #[inline(always)]
-pub fn user_sync<'c>(ctx: &'c Context<'_>) -> Result<Option<&'c str>, Stop> {
+pub fn user_sync<'c>(ctx: &'c ContextNow<'_>) -> Result<Option<&'c str>, Stop> {
     Ok(ctx.user_sync().ok_or(Stop::Wait)??)
 }
 
 /// The grants, for `Predicate::met_now` of a rule of built-ins.
 #[inline(always)]
-pub fn grants_sync<'c>(ctx: &'c Context<'_>) -> Result<&'c crate::Grants, Stop> {
+pub fn grants_sync<'c>(ctx: &'c ContextNow<'_>) -> Result<&'c crate::Grants, Stop> {
     Ok(ctx.grants_sync().ok_or(Stop::Wait)??)
 }
 
@@ -85,7 +106,7 @@ pub fn met_now(decided: Result<bool, Stop>) -> Option<Result<bool, Error>> {
 /// `not_anonymous()`, when the user is known.
 #[inline(always)]
 pub fn is_authenticated_now(ctx: &Context<'_>) -> Option<bool> {
-    ctx.user_now().map(|user| user.is_some())
+    ctx.now().user_now().map(|user| user.is_some())
 }
 
 /// `not_anonymous()`.
@@ -96,7 +117,7 @@ pub async fn is_authenticated(ctx: &Context<'_>) -> Result<bool, Error> {
 /// `is_user(name)`, when the user is known.
 #[inline(always)]
 pub fn is_user_now(ctx: &Context<'_>, name: &str) -> Option<bool> {
-    ctx.user_now().map(|user| user == Some(name))
+    ctx.now().user_now().map(|user| user == Some(name))
 }
 
 /// `is_user(name)`.
@@ -107,7 +128,7 @@ pub async fn is_user(ctx: &Context<'_>, name: &str) -> Result<bool, Error> {
 /// `in_group(name)`, when the grants are loaded.
 #[inline(always)]
 pub fn in_group_now(ctx: &Context<'_>, name: &str) -> Option<bool> {
-    ctx.grants_now().map(|grants| grants.in_group(name))
+    ctx.now().grants_now().map(|grants| grants.in_group(name))
 }
 
 /// `in_group(name)`.
@@ -118,7 +139,9 @@ pub async fn in_group(ctx: &Context<'_>, name: &str) -> Result<bool, Error> {
 /// `has_permission(name)`, when the grants are loaded.
 #[inline(always)]
 pub fn has_permission_now(ctx: &Context<'_>, name: &str) -> Option<bool> {
-    ctx.grants_now().map(|grants| grants.has_permission(name))
+    ctx.now()
+        .grants_now()
+        .map(|grants| grants.has_permission(name))
 }
 
 /// `has_permission(name)`.

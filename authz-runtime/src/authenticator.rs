@@ -1,5 +1,6 @@
 //! Who is asking: the pluggable authenticator that the layer runs.
 
+use std::borrow::Cow;
 use std::future::Future;
 
 use axum::http::request::Parts;
@@ -39,9 +40,40 @@ pub trait Authenticator: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<String>, Error>> + Send;
 
     /// The same answer without waiting, for authenticators that never wait (a header, a
-    /// signed cookie): it spares the future `authenticate` returns. The default, `None`, means
-    /// "ask `authenticate`".
-    fn authenticate_now(&self, request: &Parts) -> Option<Result<Option<String>, Error>> {
+    /// signed cookie): it spares the future `authenticate` returns, and a name borrowed from
+    /// the request spares a copy. The default, `None`, means "ask `authenticate`".
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    ///
+    /// use authz_runtime::{Authenticator, Error};
+    /// use axum::http::request::Parts;
+    ///
+    /// struct RemoteUser;
+    ///
+    /// impl RemoteUser {
+    ///     fn user<'r>(&self, request: &'r Parts) -> Option<&'r str> {
+    ///         request.headers.get("x-remote-user")?.to_str().ok()
+    ///     }
+    /// }
+    ///
+    /// impl Authenticator for RemoteUser {
+    ///     async fn authenticate(&self, request: &Parts) -> Result<Option<String>, Error> {
+    ///         Ok(self.user(request).map(str::to_owned))
+    ///     }
+    ///
+    ///     fn authenticate_now<'r>(
+    ///         &self,
+    ///         request: &'r Parts,
+    ///     ) -> Option<Result<Option<Cow<'r, str>>, Error>> {
+    ///         Some(Ok(self.user(request).map(Cow::Borrowed)))
+    ///     }
+    /// }
+    /// ```
+    fn authenticate_now<'r>(
+        &self,
+        request: &'r Parts,
+    ) -> Option<Result<Option<Cow<'r, str>>, Error>> {
         let _ = request;
         None
     }
@@ -54,7 +86,10 @@ pub(crate) trait DynAuthenticator: Send + Sync + 'static {
         request: &'a Parts,
     ) -> BoxFuture<'a, Result<Option<String>, Error>>;
 
-    fn authenticate_now(&self, request: &Parts) -> Option<Result<Option<String>, Error>>;
+    fn authenticate_now<'r>(
+        &self,
+        request: &'r Parts,
+    ) -> Option<Result<Option<Cow<'r, str>>, Error>>;
 }
 
 impl<A: Authenticator> DynAuthenticator for A {
@@ -65,7 +100,10 @@ impl<A: Authenticator> DynAuthenticator for A {
         Box::pin(Authenticator::authenticate(self, request))
     }
 
-    fn authenticate_now(&self, request: &Parts) -> Option<Result<Option<String>, Error>> {
+    fn authenticate_now<'r>(
+        &self,
+        request: &'r Parts,
+    ) -> Option<Result<Option<Cow<'r, str>>, Error>> {
         Authenticator::authenticate_now(self, request)
     }
 }

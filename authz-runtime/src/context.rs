@@ -53,13 +53,49 @@ impl<'r> Context<'r> {
         self.credentials.grants(self.parts).await
     }
 
-    /// The user, when the authenticator was asked already: no waiting.
+    /// The same request, for deciding without waiting.
+    #[inline]
+    pub(crate) fn now(&self) -> ContextNow<'_> {
+        ContextNow::new(self.parts, self.credentials)
+    }
+
+    /// The request's head: method, URI, headers, extensions.
+    pub fn parts(&self) -> &Parts {
+        self.parts
+    }
+
+    /// Runs an extractor that needs no state on the request's head, e.g.
+    /// `ctx.extract::<Path<u64>>()`, `Query<…>` or `Extension<PgPool>`.
+    pub async fn extract<E>(&mut self) -> Result<E, E::Rejection>
+    where
+        E: FromRequestParts<()>,
+    {
+        E::from_request_parts(self.parts, &()).await
+    }
+}
+
+/// What `Predicate::met_now` sees of the request: the credentials, read or loaded without
+/// waiting. Unlike [`Context`] it only borrows the request's head, so that a guard can decide
+/// with the credentials borrowed from the request's extensions rather than a counted copy.
+#[doc(hidden)]
+pub struct ContextNow<'r> {
+    parts: &'r Parts,
+    credentials: &'r RequestCredentials,
+}
+
+impl<'r> ContextNow<'r> {
+    #[inline]
+    pub(crate) fn new(parts: &'r Parts, credentials: &'r RequestCredentials) -> Self {
+        Self { parts, credentials }
+    }
+
+    /// The user, when the authenticator was asked already.
     #[inline]
     pub(crate) fn user_now(&self) -> Option<Option<&str>> {
         self.credentials.user_now()
     }
 
-    /// The grants, when they were loaded already: no waiting.
+    /// The grants, when they were loaded already.
     #[inline]
     pub(crate) fn grants_now(&self) -> Option<&Grants> {
         self.credentials.grants_now()
@@ -75,19 +111,5 @@ impl<'r> Context<'r> {
     #[inline]
     pub(crate) fn grants_sync(&self) -> Option<Result<&Grants, Error>> {
         self.credentials.grants_sync(self.parts)
-    }
-
-    /// The request's head: method, URI, headers, extensions.
-    pub fn parts(&self) -> &Parts {
-        self.parts
-    }
-
-    /// Runs an extractor that needs no state on the request's head, e.g.
-    /// `ctx.extract::<Path<u64>>()`, `Query<…>` or `Extension<PgPool>`.
-    pub async fn extract<E>(&mut self) -> Result<E, E::Rejection>
-    where
-        E: FromRequestParts<()>,
-    {
-        E::from_request_parts(self.parts, &()).await
     }
 }

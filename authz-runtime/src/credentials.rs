@@ -5,6 +5,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, LazyLock, OnceLock};
 
+use compact_str::CompactString;
+
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::response::Response;
@@ -12,60 +14,7 @@ use axum::response::Response;
 use crate::authenticator::DynAuthenticator;
 use crate::denial::Denials;
 use crate::store::DynStore;
-use crate::{Error, denial};
-
-/// The groups of a user and the permissions those groups grant, as one store lookup returns
-/// them. Permissions come only through groups.
-///
-/// ```
-/// use authz_runtime::Grants;
-///
-/// let grants = Grants::new(["admins", "developers"], ["edit-site", "commit"]);
-/// assert!(grants.in_group("admins"));
-/// assert!(grants.has_permission("commit"));
-/// assert!(!grants.has_permission("see-site"));
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Grants {
-    groups: foldhash::HashSet<Box<str>>,
-    permissions: foldhash::HashSet<Box<str>>,
-}
-
-impl Grants {
-    /// Grants of these groups and permissions.
-    pub fn new<G, P>(groups: G, permissions: P) -> Self
-    where
-        G: IntoIterator,
-        G::Item: Into<Box<str>>,
-        P: IntoIterator,
-        P::Item: Into<Box<str>>,
-    {
-        Self {
-            groups: groups.into_iter().map(Into::into).collect(),
-            permissions: permissions.into_iter().map(Into::into).collect(),
-        }
-    }
-
-    /// Whether the user belongs to `group`.
-    pub fn in_group(&self, group: &str) -> bool {
-        self.groups.contains(group)
-    }
-
-    /// Whether one of the user's groups grants `permission`.
-    pub fn has_permission(&self, permission: &str) -> bool {
-        self.permissions.contains(permission)
-    }
-
-    /// The user's groups, in no particular order.
-    pub fn groups(&self) -> impl Iterator<Item = &str> {
-        self.groups.iter().map(|group| &**group)
-    }
-
-    /// The user's permissions, in no particular order.
-    pub fn permissions(&self) -> impl Iterator<Item = &str> {
-        self.permissions.iter().map(|permission| &**permission)
-    }
-}
+use crate::{Error, Grants, denial};
 
 /// What every request shares: set up once by [`AuthzLayer`](crate::AuthzLayer).
 #[derive(Clone)]
@@ -85,18 +34,79 @@ pub(crate) struct RequestCredentials(Arc<Lazy>);
 
 struct Lazy {
     shared: Arc<Shared>,
-    user: OnceLock<Option<String>>,
-    grants: OnceLock<Arc<Grants>>,
+    /// Who the user is, written in place by a guard that learns it while nobody else holds
+    /// the credentials: no synchronisation at all on the common path.
+    learnt: Option<Known>,
+    /// Who the user is, learnt through a shared reference (an async evaluation, a later
+    /// extractor): set once.
+    user: OnceLock<Known>,
+}
+
+/// What the authenticator answered, and the grants once the store did. A guard that needs
+/// the grants first learns both in one step.
+struct Known {
+    /// `None` for an anonymous request. Names of up to 24 bytes are kept inline: knowing the
+    /// user allocates nothing.
+    name: Option<CompactString>,
+    /// The grants, when they were learnt with the user.
+    grants: Option<Arc<Grants>>,
+    /// The grants, when they were loaded after the user was known.
+    later: OnceLock<Arc<Grants>>,
+}
+
+impl Known {
+    fn anonymous() -> Self {
+        Self {
+            name: None,
+            grants: None,
+            later: OnceLock::new(),
+        }
+    }
+
+    fn user(name: CompactString, grants: Option<Arc<Grants>>) -> Self {
+        Self {
+            name: Some(name),
+            grants,
+            later: OnceLock::new(),
+        }
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    fn grants(&self) -> Option<&Grants> {
+        match (&self.name, &self.grants) {
+            (None, _) => Some(&NO_GRANTS),
+            (Some(_), Some(grants)) => Some(grants),
+            (Some(_), None) => self.later.get().map(|grants| &**grants),
+        }
+    }
+
+    /// Records grants loaded after the user was known; the first answer stands.
+    fn add_grants(&self, grants: Arc<Grants>) -> &Grants {
+        self.later.get_or_init(|| grants)
+    }
 }
 
 static NO_GRANTS: LazyLock<Arc<Grants>> = LazyLock::new(Default::default);
+
+/// What a store's answer makes of an authenticated user, when `grants` were asked for or the
+/// store decides whether unknown users are anonymous.
+fn known(store: &dyn DynStore, name: CompactString, found: Option<Arc<Grants>>) -> Known {
+    match found {
+        Some(grants) => Known::user(name, Some(grants)),
+        None if store.unknown_users_are_anonymous() => Known::anonymous(),
+        None => Known::user(name, Some(NO_GRANTS.clone())),
+    }
+}
 
 impl RequestCredentials {
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
         Self(Arc::new(Lazy {
             shared,
+            learnt: None,
             user: OnceLock::new(),
-            grants: OnceLock::new(),
         }))
     }
 
@@ -116,15 +126,26 @@ impl RequestCredentials {
     /// The user, if the authenticator was asked already.
     #[inline]
     pub(crate) fn user_now(&self) -> Option<Option<&str>> {
-        self.0.user.get().map(Option::as_deref)
+        self.known().map(Known::name)
     }
 
     /// The grants, if they were loaded already.
     #[inline]
     pub(crate) fn grants_now(&self) -> Option<&Grants> {
-        match self.user_now() {
-            Some(None) => Some(&NO_GRANTS),
-            _ => self.0.grants.get().map(|grants| &**grants),
+        self.known()?.grants()
+    }
+
+    /// What is known of the user so far.
+    #[inline]
+    fn known(&self) -> Option<&Known> {
+        self.0.learnt.as_ref().or_else(|| self.0.user.get())
+    }
+
+    /// Records what was learnt of the user; the first guard's answer stands.
+    fn settle(&self, known: Known) -> &Known {
+        match &self.0.learnt {
+            Some(learnt) => learnt,
+            None => self.0.user.get_or_init(|| known),
         }
     }
 
@@ -132,98 +153,160 @@ impl RequestCredentials {
     /// (and the store, when it decides whether unknown users are anonymous); `None` when one
     /// of them would wait.
     pub(crate) fn user_sync(&self, parts: &Parts) -> Option<Result<Option<&str>, Error>> {
-        if let Some(user) = self.user_now() {
-            return Some(Ok(user));
+        if let Some(known) = self.known() {
+            return Some(Ok(known.name()));
         }
-        let user = match self.0.shared.authenticator.authenticate_now(parts)? {
-            Ok(Some(user)) => user,
-            Ok(None) => return Some(Ok(self.0.user.get_or_init(|| None).as_deref())),
-            Err(error) => return Some(Err(error)),
-        };
-        let store = &self.0.shared.store;
-        let user = if store.unknown_users_are_anonymous() {
-            // As in `authenticate`: the same lookup serves the grants.
-            match store.load_now(&user)? {
-                Ok(Some(grants)) => {
-                    let _ = self.0.grants.set(grants);
-                    Some(user)
-                }
-                Ok(None) => None,
-                Err(error) => return Some(Err(error)),
-            }
-        } else {
-            Some(user)
-        };
-        Some(Ok(self.0.user.get_or_init(|| user).as_deref()))
+        Some(
+            self.identify_now(parts, false)?
+                .map(|known| self.settle(known).name()),
+        )
     }
 
     /// The grants, loading them the first time if the authenticator and the store can answer
     /// without waiting; `None` when one of them would wait.
     pub(crate) fn grants_sync(&self, parts: &Parts) -> Option<Result<&Grants, Error>> {
-        if let Some(grants) = self.grants_now() {
-            return Some(Ok(grants));
-        }
-        let user = match self.user_sync(parts)? {
-            Ok(Some(user)) => user,
-            Ok(None) => return Some(Ok(&NO_GRANTS)),
-            Err(error) => return Some(Err(error)),
+        let known = match self.known() {
+            Some(known) => known,
+            None => match self.identify_now(parts, true)? {
+                Ok(known) => self.settle(known),
+                Err(error) => return Some(Err(error)),
+            },
         };
-        if let Some(grants) = self.0.grants.get() {
+        if let Some(grants) = known.grants() {
             return Some(Ok(grants));
         }
-        let grants = match self.0.shared.store.load_now(user)? {
+        // Known, and signed in (the anonymous have grants), but not yet looked up.
+        let name = known.name()?;
+        let grants = match self.0.shared.store.load_now(name)? {
             Ok(grants) => grants.unwrap_or_else(|| NO_GRANTS.clone()),
             Err(error) => return Some(Err(error)),
         };
-        Some(Ok(self.0.grants.get_or_init(|| grants)))
+        Some(Ok(known.add_grants(grants)))
+    }
+
+    /// Learns, before a rule of built-ins is decided and without waiting, what it reads: who
+    /// the user is, and their grants when `grants`, in one step written straight into the
+    /// request's credentials. What would wait, and a store's failure, are left to the lazy path,
+    /// which meets them only if the rule gets that far (`any(is_user("root"), …)` lets `root`
+    /// in with the store down). An authenticator's failure is returned: every built-in asks
+    /// who the user is.
+    pub(crate) fn learn_now(parts: &mut Parts, grants: bool) -> Result<(), Error> {
+        let Some(credentials) = parts.extensions.get::<Self>() else {
+            return Ok(());
+        };
+        // A later guard finds the user known; the lazy path completes what is missing.
+        if credentials.known().is_some() {
+            return Ok(());
+        }
+        let Some(known) = credentials.known_now(parts, grants)? else {
+            return Ok(());
+        };
+        if let Some(credentials) = parts.extensions.get_mut::<Self>() {
+            match Arc::get_mut(&mut credentials.0) {
+                // Nobody else holds them: written in place, without a `OnceLock`'s handshake.
+                Some(lazy) => lazy.learnt = Some(known),
+                None => {
+                    let _ = credentials.0.user.set(known);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What `learn_now` learns: `Ok(None)` when the authenticator would wait, or when whether
+    /// the user counts as anonymous hangs on a store that would wait or failed.
+    fn known_now(&self, parts: &Parts, grants: bool) -> Result<Option<Known>, Error> {
+        let name = match self.0.shared.authenticator.authenticate_now(parts) {
+            Some(name) => name?,
+            None => return Ok(None),
+        };
+        let Some(name) = name else {
+            return Ok(Some(Known::anonymous()));
+        };
+        let name = CompactString::from(name);
+        let store = &*self.0.shared.store;
+        let anonymous_unless_known = store.unknown_users_are_anonymous();
+        if !grants && !anonymous_unless_known {
+            return Ok(Some(Known::user(name, None)));
+        }
+        Ok(match store.load_now(&name) {
+            Some(Ok(found)) => Some(known(store, name, found)),
+            _ if anonymous_unless_known => None,
+            // The user is known; the grants are the lazy path's, should the rule ask.
+            _ => Some(Known::user(name, None)),
+        })
+    }
+
+    /// Who the user is, without waiting: `None` when the authenticator would wait, or the
+    /// store would and its answer is needed (for `grants`, or to tell unknown users from
+    /// anonymous ones).
+    fn identify_now(&self, parts: &Parts, grants: bool) -> Option<Result<Known, Error>> {
+        let name = match self.0.shared.authenticator.authenticate_now(parts)? {
+            Ok(Some(name)) => CompactString::from(name),
+            Ok(None) => return Some(Ok(Known::anonymous())),
+            Err(error) => return Some(Err(error)),
+        };
+        let store = &*self.0.shared.store;
+        if !grants && !store.unknown_users_are_anonymous() {
+            return Some(Ok(Known::user(name, None)));
+        }
+        match store.load_now(&name) {
+            Some(Ok(found)) => Some(Ok(known(store, name, found))),
+            Some(Err(error)) => Some(Err(error)),
+            // Whether the user is anonymous hangs on the store: ask both again, waiting.
+            None if store.unknown_users_are_anonymous() => None,
+            // Known now; the grants will wait.
+            None => Some(Ok(Known::user(name, None))),
+        }
+    }
+
+    /// Who the user is, asking the authenticator, and the store when `grants` are wanted too
+    /// or it decides whether unknown users are anonymous: one lookup serves both.
+    async fn identify(&self, parts: &Parts, grants: bool) -> Result<Known, Error> {
+        let authenticator = &self.0.shared.authenticator;
+        let name = match authenticator.authenticate_now(parts) {
+            Some(name) => name?.map(CompactString::from),
+            None => authenticator
+                .authenticate(parts)
+                .await?
+                .map(CompactString::from),
+        };
+        let Some(name) = name else {
+            return Ok(Known::anonymous());
+        };
+        let store = &*self.0.shared.store;
+        if !grants && !store.unknown_users_are_anonymous() {
+            return Ok(Known::user(name, None));
+        }
+        let found = load(store, &name).await?;
+        Ok(known(store, name, found))
     }
 
     /// The authenticated user, asking the authenticator the first time.
     pub(crate) async fn user(&self, parts: &Parts) -> Result<Option<&str>, Error> {
-        if let Some(user) = self.user_now() {
-            return Ok(user);
+        if let Some(known) = self.known() {
+            return Ok(known.name());
         }
-        let user = self.authenticate(parts).await?;
-        Ok(self.0.user.get_or_init(|| user).as_deref())
-    }
-
-    async fn authenticate(&self, parts: &Parts) -> Result<Option<String>, Error> {
-        let authenticator = &self.0.shared.authenticator;
-        let user = match authenticator.authenticate_now(parts) {
-            Some(user) => user?,
-            None => authenticator.authenticate(parts).await?,
-        };
-        let Some(user) = user else {
-            return Ok(None);
-        };
-        let store = &self.0.shared.store;
-        if store.unknown_users_are_anonymous() {
-            // The same lookup serves the grants, so no predicate pays for it twice.
-            match load(&**store, &user).await? {
-                Some(grants) => {
-                    let _ = self.0.grants.set(grants);
-                }
-                None => return Ok(None),
-            }
-        }
-        Ok(Some(user))
+        let known = self.identify(parts, false).await?;
+        Ok(self.settle(known).name())
     }
 
     /// The user's grants, loading them from the store the first time; none when anonymous or
     /// unknown to the store.
     pub(crate) async fn grants(&self, parts: &Parts) -> Result<&Grants, Error> {
-        if let Some(grants) = self.grants_now() {
+        let known = match self.known() {
+            Some(known) => known,
+            None => self.settle(self.identify(parts, true).await?),
+        };
+        if let Some(grants) = known.grants() {
             return Ok(grants);
         }
-        let Some(user) = self.user(parts).await? else {
+        let Some(name) = known.name() else {
             return Ok(&NO_GRANTS);
         };
-        if let Some(grants) = self.0.grants.get() {
-            return Ok(grants);
-        }
-        let grants = load(&*self.0.shared.store, user).await?;
+        let grants = load(&*self.0.shared.store, name).await?;
         let grants = grants.unwrap_or_else(|| NO_GRANTS.clone());
-        Ok(self.0.grants.get_or_init(|| grants))
+        Ok(known.add_grants(grants))
     }
 }
 
@@ -281,3 +364,77 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Identity {
 
 /// A boxed future, for the object-safe sides of the authenticator and store traits.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemoryStore;
+    use crate::testing::{TEST_USER_HEADER, TestAuthenticator};
+
+    /// A request from `rms`, in `admins`, which grants `manage`, with its credentials.
+    fn request() -> (Parts, RequestCredentials) {
+        let shared = Shared {
+            authenticator: Arc::new(TestAuthenticator::default()),
+            store: Arc::new(
+                MemoryStore::builder()
+                    .group("admins", ["rms"])
+                    .permission("manage", ["admins"])
+                    .build(),
+            ),
+            denials: Denials::default(),
+        };
+        let credentials = RequestCredentials::new(Arc::new(shared));
+        let (mut parts, ()) = axum::http::Request::get("/")
+            .header(TEST_USER_HEADER, "rms")
+            .body(())
+            .unwrap()
+            .into_parts();
+        parts.extensions.insert(credentials.clone());
+        (parts, credentials)
+    }
+
+    #[test]
+    fn learnt_in_place_when_nobody_else_holds_the_credentials() {
+        let (mut parts, held) = request();
+        drop(held);
+        RequestCredentials::learn_now(&mut parts, true).unwrap();
+        let credentials = RequestCredentials::from_parts(&parts).unwrap();
+        assert!(credentials.0.learnt.is_some());
+        assert_eq!(credentials.user_now(), Some(Some("rms")));
+        assert!(credentials.grants_now().unwrap().has_permission("manage"));
+    }
+
+    #[test]
+    fn learnt_once_for_all_when_the_credentials_are_shared() {
+        let (mut parts, held) = request();
+        RequestCredentials::learn_now(&mut parts, true).unwrap();
+        // The copy held elsewhere sees what the guard learnt.
+        assert!(held.0.learnt.is_none());
+        assert_eq!(held.user_now(), Some(Some("rms")));
+        assert!(held.grants_now().unwrap().has_permission("manage"));
+    }
+
+    #[test]
+    fn identity_alone_leaves_the_grants_to_whoever_asks() {
+        let (mut parts, held) = request();
+        drop(held);
+        RequestCredentials::learn_now(&mut parts, false).unwrap();
+        let credentials = RequestCredentials::from_parts(&parts).unwrap();
+        assert_eq!(credentials.user_now(), Some(Some("rms")));
+        assert!(credentials.grants_now().is_none());
+        let grants = credentials.grants_sync(&parts).unwrap().unwrap();
+        assert!(grants.in_group("admins"));
+        assert!(credentials.grants_now().is_some());
+    }
+
+    #[test]
+    fn anonymous_requests_have_no_grants() {
+        let (mut parts, held) = request();
+        drop(held);
+        parts.headers.clear();
+        RequestCredentials::learn_now(&mut parts, true).unwrap();
+        let credentials = RequestCredentials::from_parts(&parts).unwrap();
+        assert_eq!(credentials.user_now(), Some(None));
+        assert_eq!(credentials.grants_now().unwrap().groups().count(), 0);
+    }
+}

@@ -3,7 +3,9 @@
 use axum::http::request::Parts;
 use axum::response::Response;
 
+use crate::context::ContextNow;
 use crate::credentials::RequestCredentials;
+use crate::predicate::Reads;
 use crate::{Context, Predicate, Verdict, denial};
 
 /// Where a guard comes from, for logs: the handler, which attribute, and the rule as written.
@@ -37,8 +39,15 @@ pub(crate) fn check_now<P>(
 where
     P: Predicate + ?Sized,
 {
-    let credentials = RequestCredentials::from_parts(parts).ok()?;
-    let decided = predicate.met_now(&Context::new(parts, &credentials))?;
+    let reads = predicate.reads();
+    if reads != Reads::Nothing
+        && let Err(error) = RequestCredentials::learn_now(parts, reads == Reads::Grants)
+    {
+        return Some(Err(denial::unavailable(parts, &error, site.handler)));
+    }
+    // Borrowed, not counted: this path runs on every request a guard lets through.
+    let credentials = parts.extensions.get::<RequestCredentials>()?;
+    let decided = predicate.met_now(&ContextNow::new(parts, credentials))?;
     match decided {
         Ok(true) => Some(Ok(())),
         Ok(false) => None,

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::future::Future;
 
+use crate::context::ContextNow;
 use crate::{Context, Error};
 
 /// A condition on the request, such as the seed's "the current month must be July".
@@ -65,10 +66,29 @@ pub trait Predicate: Send + Sync {
     /// authenticator and store answer at once (a session in memory, a cached lookup) decides
     /// without polling a future. Predicates of your own need not implement it.
     #[doc(hidden)]
-    fn met_now(&self, ctx: &Context<'_>) -> Option<Result<bool, Error>> {
+    fn met_now(&self, ctx: &ContextNow<'_>) -> Option<Result<bool, Error>> {
         let _ = ctx;
         None
     }
+
+    /// What [`met_now`](Predicate::met_now) reads of the credentials, so that a guard can
+    /// learn it in one step before deciding. The macros implement it with `met_now`.
+    #[doc(hidden)]
+    fn reads(&self) -> Reads {
+        Reads::Nothing
+    }
+}
+
+/// What a rule of built-ins reads of the credentials.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reads {
+    /// Nothing: a custom predicate, or a rule the macros did not write.
+    Nothing,
+    /// Who the user is, and nothing else.
+    User,
+    /// The user's groups or permissions (and so who the user is).
+    Grants,
 }
 
 /// What a predicate decided.

@@ -1,6 +1,7 @@
 //! Helpers for test suites. Enabled by the `testing` feature: never ship it, since its
 //! authenticator believes whatever the client says.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -45,23 +46,26 @@ impl Default for TestAuthenticator {
 
 impl Authenticator for TestAuthenticator {
     async fn authenticate(&self, request: &Parts) -> Result<Option<String>, Error> {
-        self.user(request)
+        Ok(self.user(request)?.map(str::to_owned))
     }
 
-    fn authenticate_now(&self, request: &Parts) -> Option<Result<Option<String>, Error>> {
-        Some(self.user(request))
+    fn authenticate_now<'r>(
+        &self,
+        request: &'r Parts,
+    ) -> Option<Result<Option<Cow<'r, str>>, Error>> {
+        Some(self.user(request).map(|user| user.map(Cow::Borrowed)))
     }
 }
 
 impl TestAuthenticator {
-    fn user(&self, request: &Parts) -> Result<Option<String>, Error> {
+    fn user<'r>(&self, request: &'r Parts) -> Result<Option<&'r str>, Error> {
         let Some(value) = request.headers.get(&self.header) else {
             return Ok(None);
         };
         let user = value
             .to_str()
             .map_err(|_| Error::authenticator("the test user header is not visible ASCII"))?;
-        Ok(Some(user.to_owned()))
+        Ok(Some(user))
     }
 }
 

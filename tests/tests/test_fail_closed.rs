@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -81,7 +82,7 @@ impl Authenticator for BrokenAtOnce {
         unreachable!("the authenticator answered at once")
     }
 
-    fn authenticate_now(&self, _: &Parts) -> Option<Result<Option<String>, Error>> {
+    fn authenticate_now<'r>(&self, _: &'r Parts) -> Option<Result<Option<Cow<'r, str>>, Error>> {
         Some(Err(Error::authenticator(std::io::Error::other(
             "session store down",
         ))))

@@ -1,6 +1,7 @@
 //! A signed ticket in a cookie, like Pyramid's `AuthTktAuthenticationPolicy`: the user name and
 //! an expiry, signed with HMAC-SHA-256 under the application's secret.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -180,8 +181,11 @@ impl Authenticator for TicketAuthenticator {
         Ok(self.user(request))
     }
 
-    fn authenticate_now(&self, request: &Parts) -> Option<Result<Option<String>, Error>> {
-        Some(Ok(self.user(request)))
+    fn authenticate_now<'r>(
+        &self,
+        request: &'r Parts,
+    ) -> Option<Result<Option<Cow<'r, str>>, Error>> {
+        Some(Ok(self.user(request).map(Cow::Owned)))
     }
 }
 

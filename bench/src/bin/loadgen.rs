@@ -7,6 +7,11 @@
 //!         [--warmup-secs 2] [--connections 16] [--user rms] [--server-pid PID]
 //! ```
 //!
+//! `--secs` takes fractions (`--secs 0.25`): on a host whose speed drifts from one second to
+//! the next, many short rounds pair the paths under closer conditions than a few long ones.
+//! The median of the per-round ratios is printed with a 95% confidence interval (from the
+//! order statistics of the ratios, so it assumes nothing of their distribution).
+//!
 //! Ratios are against the first path. Rounds alternate the order of the paths (ABBA…), so
 //! that neither path always runs first after a pause. Every request must answer 200: any
 //! other status, or a closed connection, fails the run, since a denied or broken request would
@@ -26,8 +31,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Bounds on the run, whatever the options say: traffic stops by itself.
-const MAX_ROUNDS: u32 = 100;
-const MAX_SECS: u64 = 60;
+const MAX_ROUNDS: u32 = 2000;
+const MIN_SECS: f64 = 0.05;
+const MAX_SECS: f64 = 60.0;
 const MAX_CONNECTIONS: usize = 1024;
 /// Per connection and phase; far above what loopback allows in `MAX_SECS`.
 const MAX_REQUESTS: u64 = 100_000_000;
@@ -38,8 +44,8 @@ struct Options {
     addr: std::net::SocketAddr,
     paths: Vec<String>,
     rounds: u32,
-    secs: u64,
-    warmup_secs: u64,
+    secs: f64,
+    warmup_secs: f64,
     connections: usize,
     user: String,
     server_pid: Option<u32>,
@@ -50,8 +56,8 @@ fn options() -> Result<Options, String> {
         addr: ([127, 0, 0, 1], 3917).into(),
         paths: vec!["/open".to_owned(), "/guarded".to_owned()],
         rounds: 10,
-        secs: 3,
-        warmup_secs: 2,
+        secs: 3.0,
+        warmup_secs: 2.0,
         connections: 16,
         user: authz_bench::USER.to_owned(),
         server_pid: None,
@@ -87,12 +93,12 @@ fn options() -> Result<Options, String> {
         return Err("`--paths` takes paths starting with `/`, separated by commas".to_owned());
     }
     if !(1..=MAX_ROUNDS).contains(&options.rounds)
-        || !(1..=MAX_SECS).contains(&options.secs)
-        || options.warmup_secs > MAX_SECS
+        || !(MIN_SECS..=MAX_SECS).contains(&options.secs)
+        || !(0.0..=MAX_SECS).contains(&options.warmup_secs)
         || !(1..=MAX_CONNECTIONS).contains(&options.connections)
     {
         return Err(format!(
-            "limits: 1..={MAX_ROUNDS} rounds, 1..={MAX_SECS} s a phase, \
+            "limits: 1..={MAX_ROUNDS} rounds, {MIN_SECS}..={MAX_SECS} s a phase, \
              1..={MAX_CONNECTIONS} connections"
         ));
     }
@@ -318,6 +324,20 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
+/// A 95% confidence interval for the median of `sorted`: the order statistics whose ranks
+/// the binomial distribution of "how many values fall below the median" puts 1.96 standard
+/// deviations either side of the middle. With under six values, the whole range.
+fn median_interval(sorted: &[f64]) -> (f64, f64) {
+    let n = sorted.len();
+    if n < 6 {
+        return (sorted[0], sorted[n - 1]);
+    }
+    let half_width = 1.96 * (n as f64).sqrt() / 2.0;
+    let low = ((n as f64 / 2.0) - half_width).floor().max(0.0) as usize;
+    let high = ((n as f64 / 2.0) + half_width).ceil().min(n as f64 - 1.0) as usize;
+    (sorted[low], sorted[high])
+}
+
 fn show(value: Option<f64>, precision: usize) -> String {
     value.map_or_else(|| "-".to_owned(), |value| format!("{value:.precision$}"))
 }
@@ -334,7 +354,7 @@ async fn run(options: Options) -> Result<(), String> {
         options.addr
     );
     for path in &options.paths {
-        let warmup = phase(&options, path, Duration::from_secs(options.warmup_secs)).await?;
+        let warmup = phase(&options, path, Duration::from_secs_f64(options.warmup_secs)).await?;
         println!(
             "warm-up {path}: {:.0} req/s (not counted)",
             warmup.per_second()
@@ -360,7 +380,7 @@ async fn run(options: Options) -> Result<(), String> {
         }
         for index in order {
             let path = &options.paths[index];
-            let done = phase(&options, path, Duration::from_secs(options.secs)).await?;
+            let done = phase(&options, path, Duration::from_secs_f64(options.secs)).await?;
             println!(
                 "{:>5}  {:<12} {:>10} {:>10.0} {:>13} {:>10} {:>10} {:>10}",
                 round + 1,
@@ -404,6 +424,7 @@ async fn run(options: Options) -> Result<(), String> {
             .map(|(this, base)| this.per_second() / base.per_second())
             .collect();
         let paired_median = median(&mut paired);
+        let (low, high) = median_interval(&paired);
         println!(
             "ratio {path} / {base_path}: {:.3}x (medians), {:.3}x (median of per-round ratios, \
              {:.3}..{:.3}); server CPU per request {}",
@@ -415,6 +436,10 @@ async fn run(options: Options) -> Result<(), String> {
                 (Some(cpu), Some(base)) => format!("{:+.2} us ({:.3}x)", cpu - base, cpu / base),
                 _ => "not measured (no --server-pid)".to_owned(),
             }
+        );
+        println!(
+            "  95% confidence interval of that median: {low:.3}x..{high:.3}x over {} rounds",
+            paired.len()
         );
         // The same over the rounds where nothing else ran, when any did not.
         let mut quiet: Vec<f64> = phases[index]
