@@ -56,7 +56,7 @@ impl<'r> Context<'r> {
     /// The same request, for deciding without waiting.
     #[inline]
     pub(crate) fn now(&self) -> ContextNow<'_> {
-        ContextNow::new(self.parts, self.credentials)
+        ContextNow::new(Some(self.parts), self.credentials)
     }
 
     /// The request's head: method, URI, headers, extensions.
@@ -79,13 +79,14 @@ impl<'r> Context<'r> {
 /// with the credentials borrowed from the request's extensions rather than a counted copy.
 #[doc(hidden)]
 pub struct ContextNow<'r> {
-    parts: &'r Parts,
+    /// The request's head, to ask the authenticator; `None` once the user is known.
+    parts: Option<&'r Parts>,
     credentials: &'r RequestCredentials,
 }
 
 impl<'r> ContextNow<'r> {
     #[inline]
-    pub(crate) fn new(parts: &'r Parts, credentials: &'r RequestCredentials) -> Self {
+    pub(crate) fn new(parts: Option<&'r Parts>, credentials: &'r RequestCredentials) -> Self {
         Self { parts, credentials }
     }
 

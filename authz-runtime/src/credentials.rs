@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 
 use crate::authenticator::DynAuthenticator;
+use crate::context::ContextNow;
 use crate::denial::Denials;
 use crate::store::DynStore;
 use crate::{Error, Grants, denial};
@@ -151,23 +152,24 @@ impl RequestCredentials {
 
     /// The user, asking the authenticator the first time if it can answer without waiting
     /// (and the store, when it decides whether unknown users are anonymous); `None` when one
-    /// of them would wait.
-    pub(crate) fn user_sync(&self, parts: &Parts) -> Option<Result<Option<&str>, Error>> {
+    /// of them would wait, or when the user is not known yet and `parts` are not at hand.
+    pub(crate) fn user_sync(&self, parts: Option<&Parts>) -> Option<Result<Option<&str>, Error>> {
         if let Some(known) = self.known() {
             return Some(Ok(known.name()));
         }
         Some(
-            self.identify_now(parts, false)?
+            self.identify_now(parts?, false)?
                 .map(|known| self.settle(known).name()),
         )
     }
 
     /// The grants, loading them the first time if the authenticator and the store can answer
-    /// without waiting; `None` when one of them would wait.
-    pub(crate) fn grants_sync(&self, parts: &Parts) -> Option<Result<&Grants, Error>> {
+    /// without waiting; `None` when one of them would wait, or when the user is not known yet
+    /// and `parts` are not at hand.
+    pub(crate) fn grants_sync(&self, parts: Option<&Parts>) -> Option<Result<&Grants, Error>> {
         let known = match self.known() {
             Some(known) => known,
-            None => match self.identify_now(parts, true)? {
+            None => match self.identify_now(parts?, true)? {
                 Ok(known) => self.settle(known),
                 Err(error) => return Some(Err(error)),
             },
@@ -190,27 +192,45 @@ impl RequestCredentials {
     /// which meets them only if the rule gets that far (`any(is_user("root"), …)` lets `root`
     /// in with the store down). An authenticator's failure is returned: every built-in asks
     /// who the user is.
-    pub(crate) fn learn_now(parts: &mut Parts, grants: bool) -> Result<(), Error> {
+    ///
+    /// Returns what the rule is then decided on; `None` when there are no credentials (no
+    /// [`AuthzLayer`](crate::AuthzLayer)) or the authenticator would wait, which the lazy path
+    /// reports or waits for.
+    pub(crate) fn learn_now(
+        parts: &mut Parts,
+        grants: bool,
+    ) -> Result<Option<ContextNow<'_>>, Error> {
         let Some(credentials) = parts.extensions.get::<Self>() else {
-            return Ok(());
+            return Ok(None);
         };
-        // A later guard finds the user known; the lazy path completes what is missing.
-        if credentials.known().is_some() {
-            return Ok(());
-        }
-        let Some(known) = credentials.known_now(parts, grants)? else {
-            return Ok(());
+        let learnt = match credentials.known() {
+            // A later guard finds the user known; the lazy path completes what is missing.
+            Some(_) => None,
+            None => match credentials.known_now(parts, grants)? {
+                Some(known) => Some(known),
+                None => return Ok(None),
+            },
         };
-        if let Some(credentials) = parts.extensions.get_mut::<Self>() {
-            match Arc::get_mut(&mut credentials.0) {
-                // Nobody else holds them: written in place, without a `OnceLock`'s handshake.
-                Some(lazy) => lazy.learnt = Some(known),
-                None => {
-                    let _ = credentials.0.user.set(known);
-                }
+        let Some(known) = learnt else {
+            let parts: &Parts = parts;
+            return Ok(parts
+                .extensions
+                .get::<Self>()
+                .map(|credentials| ContextNow::new(Some(parts), credentials)));
+        };
+        let Some(credentials) = parts.extensions.get_mut::<Self>() else {
+            return Ok(None);
+        };
+        match Arc::get_mut(&mut credentials.0) {
+            // Nobody else holds them: written in place, without a `OnceLock`'s handshake.
+            Some(lazy) => lazy.learnt = Some(known),
+            None => {
+                let _ = credentials.0.user.set(known);
             }
         }
-        Ok(())
+        // Decided on the credentials just written, borrowed from the request: the user is
+        // known, so the request's head is not needed again.
+        Ok(Some(ContextNow::new(None, credentials)))
     }
 
     /// What `learn_now` learns: `Ok(None)` when the authenticator would wait, or when whether
@@ -405,6 +425,28 @@ mod tests {
     }
 
     #[test]
+    fn the_rule_is_decided_on_what_was_learnt() {
+        let (mut parts, held) = request();
+        drop(held);
+        let ctx = RequestCredentials::learn_now(&mut parts, true)
+            .unwrap()
+            .expect("the test authenticator answers at once");
+        assert_eq!(ctx.user_sync().unwrap().unwrap(), Some("rms"));
+        assert!(ctx.grants_sync().unwrap().unwrap().in_group("admins"));
+    }
+
+    #[test]
+    fn without_the_request_head_an_unknown_user_waits() {
+        let (parts, credentials) = request();
+        let ctx = ContextNow::new(None, &credentials);
+        assert!(ctx.user_sync().is_none());
+        assert!(ctx.grants_sync().is_none());
+        // With it, the same credentials are learnt at once.
+        let ctx = ContextNow::new(Some(&parts), &credentials);
+        assert_eq!(ctx.user_sync().unwrap().unwrap(), Some("rms"));
+    }
+
+    #[test]
     fn learnt_once_for_all_when_the_credentials_are_shared() {
         let (mut parts, held) = request();
         RequestCredentials::learn_now(&mut parts, true).unwrap();
@@ -422,7 +464,7 @@ mod tests {
         let credentials = RequestCredentials::from_parts(&parts).unwrap();
         assert_eq!(credentials.user_now(), Some(Some("rms")));
         assert!(credentials.grants_now().is_none());
-        let grants = credentials.grants_sync(&parts).unwrap().unwrap();
+        let grants = credentials.grants_sync(Some(&parts)).unwrap().unwrap();
         assert!(grants.in_group("admins"));
         assert!(credentials.grants_now().is_some());
     }

@@ -39,15 +39,17 @@ pub(crate) fn check_now<P>(
 where
     P: Predicate + ?Sized,
 {
-    let reads = predicate.reads();
-    if reads != Reads::Nothing
-        && let Err(error) = RequestCredentials::learn_now(parts, reads == Reads::Grants)
-    {
-        return Some(Err(denial::unavailable(parts, &error, site.handler)));
-    }
     // Borrowed, not counted: this path runs on every request a guard lets through.
-    let credentials = parts.extensions.get::<RequestCredentials>()?;
-    let decided = predicate.met_now(&ContextNow::new(parts, credentials))?;
+    let decided = match predicate.reads() {
+        Reads::Nothing => {
+            let credentials = parts.extensions.get::<RequestCredentials>()?;
+            predicate.met_now(&ContextNow::new(Some(parts), credentials))
+        }
+        reads => match RequestCredentials::learn_now(parts, reads == Reads::Grants) {
+            Ok(ctx) => predicate.met_now(&ctx?),
+            Err(error) => return Some(Err(denial::unavailable(parts, &error, site.handler))),
+        },
+    }?;
     match decided {
         Ok(true) => Some(Ok(())),
         Ok(false) => None,
