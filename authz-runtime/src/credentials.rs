@@ -208,6 +208,8 @@ impl RequestCredentials {
             Some(_) => None,
             None => match credentials.known_now(parts, grants)? {
                 Some(known) => Some(known),
+                // The authenticator, or a store that tells unknown users from anonymous ones,
+                // would wait: nothing can be decided at once.
                 None => return Ok(None),
             },
         };
