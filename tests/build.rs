@@ -1,5 +1,6 @@
 //! Generates the corpus of the predicate-algebra property test: random predicate trees, each
-//! compiled by `predicate!` and kept as source text for the reference evaluator.
+//! compiled by `predicate!` and kept as source text for the reference evaluator. The trees
+//! mix built-ins, combinators and custom predicates that answer at once or after an await.
 //!
 //! The generator is seeded, so the corpus is the same on every build.
 
@@ -12,6 +13,7 @@ const CORPUS: usize = 160;
 const USERS: &[&str] = &["u1", "u2", "u3"];
 const GROUPS: &[&str] = &["g1", "g2", "g3", "g4"];
 const PERMISSIONS: &[&str] = &["p1", "p2", "p3", "p4"];
+const FLAGS: &[&str] = &["f1", "f2", "f3"];
 
 /// xorshift64*: enough randomness for test inputs, no dependency.
 struct Rng(u64);
@@ -69,11 +71,14 @@ fn msg(rng: &mut Rng, placeholders: &[&str]) -> String {
 
 fn tree(rng: &mut Rng, depth: usize) -> String {
     let choice = if depth == 0 {
-        rng.below(9)
+        rng.below(11)
     } else {
-        rng.below(15)
+        rng.below(17)
     };
     match choice {
+        // Custom predicates (`support::raised`): one answers at once, the other after an await.
+        9 => format!("raised({:?}{})", rng.pick(FLAGS), msg(rng, &[])),
+        10 => format!("raised_later({:?}{})", rng.pick(FLAGS), msg(rng, &[])),
         0 => format!("not_anonymous({})", msg(rng, &[]).trim_start_matches(", ")),
         1 => format!("is_anonymous({})", msg(rng, &[]).trim_start_matches(", ")),
         2 => format!("is_user({:?}{})", rng.pick(USERS), msg(rng, &["user_name"])),
@@ -107,7 +112,7 @@ fn tree(rng: &mut Rng, depth: usize) -> String {
             rng.names(PERMISSIONS),
             msg(rng, &["permission_list", "failed_predicates"])
         ),
-        9 | 10 => {
+        11 | 12 => {
             let children: Vec<String> = (0..=rng.below(3)).map(|_| tree(rng, depth - 1)).collect();
             format!(
                 "any({}{})",
@@ -115,7 +120,7 @@ fn tree(rng: &mut Rng, depth: usize) -> String {
                 msg(rng, &["failed_predicates"])
             )
         }
-        11 | 12 => {
+        13 | 14 => {
             let children: Vec<String> = (0..=rng.below(3)).map(|_| tree(rng, depth - 1)).collect();
             format!("all({}{})", children.join(", "), msg(rng, &[]))
         }
@@ -134,8 +139,8 @@ fn main() {
         let source = tree(&mut rng, depth);
         writeln!(
             out,
-            "        ({source:?}, Box::new(|user, groups, permissions| \
-             support::evaluate(&authz_runtime::predicate!({source}), user, groups, permissions))),"
+            "        ({source:?}, Box::new(|user, groups, permissions, flags| \
+             support::evaluate_flagged(&authz_runtime::predicate!({source}), user, groups, permissions, flags))),"
         )
         .unwrap();
     }

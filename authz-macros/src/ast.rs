@@ -71,47 +71,6 @@ impl Predicate {
         }
     }
 
-    /// Whether the tree calls no custom predicate: evaluating it twice costs two lookups in
-    /// loaded credentials and has no other effect.
-    pub(crate) fn is_pure(&self) -> bool {
-        self.customs().is_empty()
-    }
-
-    /// Whether a leaf of the tree asks who the user is.
-    pub(crate) fn needs_user(&self) -> bool {
-        match &self.kind {
-            Kind::NotAnonymous | Kind::IsAnonymous | Kind::IsUser(_) => true,
-            Kind::Any(list) | Kind::All(list) => list.iter().any(Predicate::needs_user),
-            Kind::Not(child) => child.needs_user(),
-            _ => false,
-        }
-    }
-
-    /// Whether a leaf of the tree asks for the user's groups or permissions.
-    pub(crate) fn needs_grants(&self) -> bool {
-        match &self.kind {
-            Kind::InGroup(_)
-            | Kind::InAllGroups(_)
-            | Kind::InAnyGroup(_)
-            | Kind::HasPermission(_)
-            | Kind::HasAllPermissions(_)
-            | Kind::HasAnyPermission(_) => true,
-            Kind::Any(list) | Kind::All(list) => list.iter().any(Predicate::needs_grants),
-            Kind::Not(child) => child.needs_grants(),
-            Kind::NotAnonymous | Kind::IsAnonymous | Kind::IsUser(_) | Kind::Custom(_) => false,
-        }
-    }
-
-    /// Whether the tree has an `any`, the one predicate whose denial builds its message.
-    pub(crate) fn has_any(&self) -> bool {
-        match &self.kind {
-            Kind::Any(_) => true,
-            Kind::All(children) => children.iter().any(Predicate::has_any),
-            Kind::Not(child) => child.has_any(),
-            _ => false,
-        }
-    }
-
     /// Every custom call in the tree, depth first, in source order.
     pub(crate) fn customs(&self) -> Vec<&ExprCall> {
         let mut found = Vec::new();

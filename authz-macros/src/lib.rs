@@ -1,19 +1,25 @@
 //! Procedural macros of `authz`. Depend on `authz-runtime` and use them from there:
 //! the expansions name runtime items under `::authz_runtime::__private`.
 //!
-//! Each macro is a thin shim: `parse` turns the attribute into the predicate IR of `ast`,
-//! `valid` applies the rules that span several nodes, and `expand` generates code; `item` puts
-//! a guard on a handler, `module` on every handler of an `#[allow_only]` module, and `marker`
-//! is `#[public]`. On any error the user's item is emitted unchanged next to the errors, so
-//! that one mistake gives one error and not a cascade.
+//! Each macro is a thin shim over a module of its own: `require`, `allow_only`, `public` and
+//! `predicate`. They share one front and one back: `parse` turns the attribute into the
+//! predicate IR of `ast`, `valid` applies the rules that span several nodes, and `lower`
+//! turns a valid predicate into data, the static rule that the runtime's evaluator decides;
+//! `guard` writes the guard of one handler. `names` holds the names the expansions share. On
+//! any error the user's item is emitted unchanged next to the errors (`fallback`), so that one
+//! mistake gives one error and not a cascade.
 
+mod allow_only;
 mod ast;
-mod expand;
-mod item;
-mod marker;
+mod fallback;
+mod guard;
+mod lower;
 mod message;
-mod module;
+mod names;
 mod parse;
+mod predicate;
+mod public;
+mod require;
 mod suggest;
 mod valid;
 
@@ -108,7 +114,7 @@ use proc_macro::TokenStream;
 /// in `trait`s or `impl`s". Write a free handler that calls the associated function.
 #[proc_macro_attribute]
 pub fn require(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand::require(attr.into(), item.into()).into()
+    require::expand(attr.into(), item.into()).into()
 }
 
 /// Guards every handler of an inline module with a predicate, as if each had its own
@@ -225,7 +231,7 @@ pub fn require(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// avoid on stable Rust).
 #[proc_macro_attribute]
 pub fn allow_only(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand::allow_only(attr.into(), item.into()).into()
+    allow_only::expand(attr.into(), item.into()).into()
 }
 
 /// Exempts an item of an `#[allow_only]` module from the module's predicate, on purpose.
@@ -284,7 +290,7 @@ pub fn allow_only(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// never silently lost.
 #[proc_macro_attribute]
 pub fn public(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand::public(attr.into(), item.into()).into()
+    public::expand(attr.into(), item.into()).into()
 }
 
 /// Builds a compiled predicate as a value, for a `RequireLayer` that guards every route of a
@@ -314,5 +320,5 @@ pub fn public(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// still answer 404, and put the `AuthzLayer` outside.
 #[proc_macro]
 pub fn predicate(input: TokenStream) -> TokenStream {
-    expand::predicate(input.into()).into()
+    predicate::expand(input.into()).into()
 }

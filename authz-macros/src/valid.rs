@@ -12,6 +12,12 @@ pub(crate) struct Valid {
     pub(crate) predicate: Predicate,
 }
 
+/// Parses and validates attribute tokens: the shared front of every macro.
+pub(crate) fn compile(tokens: proc_macro2::TokenStream, errors: &mut Errors) -> Option<Valid> {
+    let predicate = crate::parse::attribute(tokens, errors)?;
+    Some(validate(predicate, errors))
+}
+
 pub(crate) fn validate(mut predicate: Predicate, errors: &mut Errors) -> Valid {
     check(&mut predicate, errors);
     Valid { predicate }

@@ -6,7 +6,7 @@ use std::future::Future;
 use axum::http::request::Parts;
 
 use crate::Error;
-use crate::credentials::BoxFuture;
+use crate::future::BoxFuture;
 
 /// Tells who sent a request: a session cookie, a bearer token, a header set by a trusted proxy.
 /// The layer asks it at most once per request, and only when something needs the user.

@@ -53,10 +53,9 @@ impl<'r> Context<'r> {
         self.credentials.grants(self.parts).await
     }
 
-    /// The same request, for deciding without waiting.
-    #[inline]
-    pub(crate) fn now(&self) -> ContextNow<'_> {
-        ContextNow::new(Some(self.parts), self.credentials)
+    /// The request's credentials, for the evaluator.
+    pub(crate) fn credentials(&self) -> &RequestCredentials {
+        self.credentials
     }
 
     /// The request's head: method, URI, headers, extensions.
@@ -71,46 +70,5 @@ impl<'r> Context<'r> {
         E: FromRequestParts<()>,
     {
         E::from_request_parts(self.parts, &()).await
-    }
-}
-
-/// What `Predicate::met_now` sees of the request: the credentials, read or loaded without
-/// waiting. Unlike [`Context`] it only borrows the request's head, so that a guard can decide
-/// with the credentials borrowed from the request's extensions rather than a counted copy.
-#[doc(hidden)]
-pub struct ContextNow<'r> {
-    /// The request's head, to ask the authenticator; `None` once the user is known.
-    parts: Option<&'r Parts>,
-    credentials: &'r RequestCredentials,
-}
-
-impl<'r> ContextNow<'r> {
-    #[inline]
-    pub(crate) fn new(parts: Option<&'r Parts>, credentials: &'r RequestCredentials) -> Self {
-        Self { parts, credentials }
-    }
-
-    /// The user, when the authenticator was asked already.
-    #[inline]
-    pub(crate) fn user_now(&self) -> Option<Option<&str>> {
-        self.credentials.user_now()
-    }
-
-    /// The grants, when they were loaded already.
-    #[inline]
-    pub(crate) fn grants_now(&self) -> Option<&Grants> {
-        self.credentials.grants_now()
-    }
-
-    /// The user, loaded without waiting if it can be; `None` when that would wait.
-    #[inline]
-    pub(crate) fn user_sync(&self) -> Option<Result<Option<&str>, Error>> {
-        self.credentials.user_sync(self.parts)
-    }
-
-    /// The grants, loaded without waiting if they can be; `None` when that would wait.
-    #[inline]
-    pub(crate) fn grants_sync(&self) -> Option<Result<&Grants, Error>> {
-        self.credentials.grants_sync(self.parts)
     }
 }

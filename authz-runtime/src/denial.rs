@@ -3,9 +3,6 @@
 //! login URL is set; JSON clients get JSON and never a redirect; the application may answer
 //! itself (Pyramid's forbidden view).
 
-use std::fmt;
-use std::sync::Arc;
-
 use axum::http::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -13,95 +10,10 @@ use axum::response::{IntoResponse, Response};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::credentials::RequestCredentials;
-use crate::guard::GuardSite;
+use crate::denied::{Denied, Wants};
+use crate::guard::Origin;
+use crate::settings::Denials;
 use crate::{Denial, Error};
-
-/// What a client asked for in `Accept`, as far as denials care.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wants {
-    /// `application/json` (or a `+json` type) preferred: an API client.
-    Json,
-    /// `text/html` preferred: a browser.
-    Html,
-    /// Anything else: plain text.
-    Text,
-}
-
-/// A request that was refused, as the application's own denial response sees it.
-///
-/// Like the request Pyramid gives its forbidden view, it carries the refused request itself
-/// ([`request`](Denied::request): method, URI, headers and extensions, without the body), so
-/// that the application's page can be built as its other pages are: with the CSRF token a
-/// middleware put in the extensions, a session, a cookie, the language the client asked for.
-///
-/// Its `Debug` output names the request's headers but leaves out their values, which hold
-/// cookies and tokens.
-#[derive(Clone)]
-pub struct Denied {
-    /// 401 (nobody signed in) or 403 (signed in, not allowed).
-    pub status: StatusCode,
-    /// The signed-in user, for a 403.
-    pub user: Option<String>,
-    /// The predicate's message. Plain text: escape it to put it into HTML (messages may
-    /// contain `<`, `&` and quotes).
-    pub message: String,
-    /// What the client asked for.
-    pub wants: Wants,
-    /// The refused request's path and query, for `came_from`.
-    pub came_from: String,
-    /// Where a browser is sent to sign in (`login?came_from=…`), when a login URL is set.
-    pub login_redirect: Option<String>,
-    /// The refused request, without its body: its method, URI, headers (cookies included)
-    /// and extensions (what the layers outside the guard put there).
-    pub request: Parts,
-}
-
-impl fmt::Debug for Denied {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        /// The request line and header names only: values hold secrets.
-        struct Request<'a>(&'a Parts);
-        impl fmt::Debug for Request<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct("Parts")
-                    .field("method", &self.0.method)
-                    .field("uri", &self.0.uri)
-                    .field("version", &self.0.version)
-                    .field("headers", &self.0.headers.keys().collect::<Vec<_>>())
-                    .finish_non_exhaustive()
-            }
-        }
-        f.debug_struct("Denied")
-            .field("status", &self.status)
-            .field("user", &self.user)
-            .field("message", &self.message)
-            .field("wants", &self.wants)
-            .field("came_from", &self.came_from)
-            .field("login_redirect", &self.login_redirect)
-            .field("request", &Request(&self.request))
-            .finish()
-    }
-}
-
-/// The application's own denial responses: `None` leaves a denial to the default.
-pub(crate) type Responder = Arc<dyn Fn(&Denied) -> Option<Response> + Send + Sync>;
-
-/// How denials are answered; set on [`AuthzLayer`](crate::AuthzLayer).
-#[derive(Clone, Default)]
-pub(crate) struct Denials {
-    pub(crate) login_url: Option<String>,
-    pub(crate) json_only: bool,
-    pub(crate) responder: Option<Responder>,
-}
-
-impl fmt::Debug for Denials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Denials")
-            .field("login_url", &self.login_url)
-            .field("json_only", &self.json_only)
-            .field("responder", &self.responder.is_some())
-            .finish()
-    }
-}
 
 /// JSON when the client prefers `application/json` (or any `+json` type) to HTML and plain
 /// text; also when it names no preference but sent JSON itself. HTML when it prefers
@@ -154,12 +66,13 @@ pub(crate) fn negotiate(headers: &HeaderMap) -> Wants {
     }
 }
 
-/// The response for an unmet predicate: 401 when nobody is signed in, 403 otherwise.
+/// The response for an unmet predicate: 401 when nobody is signed in, 403 otherwise. The
+/// denial is logged with the handler, the user, the rule and the predicate that decided.
 pub(crate) fn deny(
     parts: &Parts,
     user: Option<&str>,
     denial: &Denial,
-    site: &GuardSite<'_>,
+    origin: &Origin<'_>,
     denials: &Denials,
 ) -> Response {
     let status = if user.is_some() {
@@ -169,8 +82,8 @@ pub(crate) fn deny(
     };
     tracing::info!(
         target: "authz",
-        handler = site.handler,
-        rule = site.rule,
+        handler = origin.handler,
+        rule = origin.rule_text,
         decided_by = denial.decided_by(),
         user = user.unwrap_or("<anonymous>"),
         status = status.as_u16(),
@@ -201,6 +114,8 @@ pub(crate) fn deny(
         came_from,
         login_redirect,
         request: parts.clone(),
+        rule: origin.rule,
+        decided_by: denial.node(),
     };
     if let Some(response) = denials
         .responder
@@ -356,6 +271,8 @@ mod tests {
             came_from: "/admin?tab=users".to_owned(),
             login_redirect: None,
             request: request.into_parts().0,
+            rule: None,
+            decided_by: None,
         };
         let debug = format!("{denied:?}");
         assert!(

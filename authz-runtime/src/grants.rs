@@ -53,34 +53,10 @@ impl Grants {
     pub fn permissions(&self) -> impl Iterator<Item = &str> {
         self.permissions.iter()
     }
-
-    /// `in_group` for a name written in a rule: what the macros call.
-    #[inline(always)]
-    pub(crate) fn in_group_named<const N: usize>(&self, group: &Named<N>) -> bool {
-        self.groups.contains_named(group)
-    }
-
-    /// `has_permission` for a name written in a rule: what the macros call.
-    #[inline(always)]
-    pub(crate) fn has_permission_named<const N: usize>(&self, permission: &Named<N>) -> bool {
-        self.permissions.contains_named(permission)
-    }
-}
-
-/// A group or permission name written in a rule, known while compiling: the macros pass its
-/// bytes as an array, so that comparing it with a user's names is a few integer comparisons of
-/// a known length rather than a call to `memcmp`.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct Named<const N: usize> {
-    /// The name.
-    pub name: &'static str,
-    /// The same, as an array.
-    pub bytes: [u8; N],
 }
 
 /// Sets up to this size are searched in order: for the handful of groups most users have, a
-/// scan of comparisons of known length beats hashing the name. Larger sets are hashed.
+/// scan of comparisons beats hashing the name. Larger sets are hashed.
 const SCANNED: usize = 8;
 
 /// A set of names: sorted, each once, with a hash index when there are many.
@@ -113,17 +89,6 @@ impl Names {
         }
     }
 
-    #[inline(always)]
-    fn contains_named<const N: usize>(&self, named: &Named<N>) -> bool {
-        match &self.index {
-            Some(index) => index.contains(named.name),
-            None => self
-                .sorted
-                .iter()
-                .any(|known| known.as_bytes() == named.bytes.as_slice()),
-        }
-    }
-
     fn iter(&self) -> impl Iterator<Item = &str> {
         self.sorted.iter().map(|name| &**name)
     }
@@ -139,13 +104,6 @@ impl fmt::Debug for Names {
 mod tests {
     use super::*;
 
-    fn named<const N: usize>(name: &'static str) -> Named<N> {
-        Named {
-            name,
-            bytes: name.as_bytes().try_into().unwrap(),
-        }
-    }
-
     #[test]
     fn small_and_large_sets_answer_alike() {
         for size in [0, 1, SCANNED, SCANNED + 1, 100] {
@@ -157,10 +115,8 @@ mod tests {
             assert!(!grants.in_group("group-999"));
             assert!(!grants.in_group("group"));
             assert!(!grants.in_group(""));
-            assert_eq!(size > 0, grants.in_group_named(&named::<9>("group-000")));
-            assert!(!grants.in_group_named(&named::<9>("group-999")));
-            assert!(grants.has_permission_named(&named::<6>("manage")));
-            assert!(!grants.has_permission_named(&named::<5>("manag")));
+            assert!(grants.has_permission("manage"));
+            assert!(!grants.has_permission("manag"));
             assert_eq!(grants.groups().count(), size);
         }
     }

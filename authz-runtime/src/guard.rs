@@ -1,59 +1,190 @@
-//! The check that every guard runs: find the request's credentials, evaluate, answer.
+//! The guard of a handler: decides its rule before any other extractor runs, and answers a
+//! denial or a failure with a response.
+//!
+//! A rule of built-ins is decided while the guard is created when the authenticator and the
+//! store answer at once, so that the guard's future is ready before it is polled and nothing
+//! is awaited; otherwise its evaluation is boxed and awaited. A rule that calls custom
+//! predicates is awaited as they are.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
 
 use axum::http::request::Parts;
 use axum::response::Response;
 
-use crate::context::ContextNow;
+use crate::compiled::Compiled;
 use crate::credentials::RequestCredentials;
-use crate::predicate::Reads;
+use crate::evaluator::{self, Customs, Facts, Need, NoCustoms};
+use crate::future::BoxFuture;
+use crate::rule::Rule;
 use crate::{Context, Predicate, Verdict, denial};
 
-/// Where a guard comes from, for logs: the handler, which attribute, and the rule as written.
+/// A guard of the program: the handler, which attribute put it there, and its rule. Listed by
+/// [`guarded_handlers`](crate::guarded_handlers).
 #[derive(Debug, Clone, Copy)]
-pub struct GuardSite<'a> {
-    /// The handler's path, e.g. `blog::remove_post`, or a name for a router-level guard.
-    pub handler: &'a str,
-    /// `require`, `allow_only`, or `layer`.
-    pub attribute: &'a str,
-    /// The predicate as written, without its `msg`.
-    pub rule: &'a str,
-    /// The attribute's `msg`, if it has one.
-    pub message: Option<&'a str>,
+pub struct GuardSite {
+    /// The handler's path, e.g. `blog::remove_post`.
+    pub handler: &'static str,
+    /// `require` or `allow_only`.
+    pub attribute: &'static str,
+    /// The rule: its tree and its text.
+    pub rule: &'static Rule,
+    /// The attribute's `msg`, as written, if it has one.
+    pub message: Option<&'static str>,
     /// Where the guard runs among the handler's guards, from 0.
     pub position: u32,
     /// The source file of the attribute.
-    pub file: &'a str,
+    pub file: &'static str,
     /// The line of the handler's name.
     pub line: u32,
 }
 
-/// Decides one request without waiting when the predicate can (a rule of built-ins whose
-/// credentials are at hand): `Some(Ok(()))` lets it through, `Some(Err(…))` refuses it after a
-/// failure; `None` leaves it to [`check`], including every denial, whose message `check`
-/// writes.
-pub(crate) fn check_now<P>(
-    parts: &mut Parts,
-    predicate: &P,
-    site: &GuardSite<'_>,
-) -> Option<Result<(), Response>>
-where
-    P: Predicate + ?Sized,
-{
-    // Borrowed, not counted: this path runs on every request a guard lets through.
-    let decided = match predicate.reads() {
-        Reads::Nothing => {
-            let credentials = parts.extensions.get::<RequestCredentials>()?;
-            predicate.met_now(&ContextNow::new(Some(parts), credentials))
+impl GuardSite {
+    fn origin(&self) -> Origin<'static> {
+        Origin {
+            handler: self.handler,
+            rule_text: self.rule.text(),
+            rule: Some(self.rule),
         }
-        reads => match RequestCredentials::learn_now(parts, reads == Reads::Grants) {
-            Ok(ctx) => predicate.met_now(&ctx?),
-            Err(error) => return Some(Err(denial::unavailable(parts, &error, site.handler))),
-        },
-    }?;
-    match decided {
+    }
+}
+
+/// What refused a request, for the denial's log and response.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Origin<'a> {
+    /// The handler's path, or a router layer's name.
+    pub(crate) handler: &'a str,
+    /// The rule as written.
+    pub(crate) rule_text: &'a str,
+    /// The rule, when the macros compiled it.
+    pub(crate) rule: Option<&'static Rule>,
+}
+
+impl<'a> Origin<'a> {
+    /// A router layer's origin: its name and its predicate's text.
+    pub(crate) fn layer(handler: &'a str, rule_text: &'a str) -> Self {
+        Self {
+            handler,
+            rule_text,
+            rule: None,
+        }
+    }
+}
+
+/// The future of a guard of built-ins: named once here, so that no guard has an async state
+/// machine of its own. The only code generic over the guard is `poll`'s last step; the
+/// decision is the runtime's, compiled once.
+#[doc(hidden)]
+#[must_use = "futures do nothing unless polled"]
+pub struct GuardFuture<'a, T> {
+    state: State<'a>,
+    guard: T,
+}
+
+enum State<'a> {
+    /// Decided when the guard was created.
+    Decided(Option<Result<(), Response>>),
+    /// Waiting for the authenticator or the store.
+    Waiting(BoxFuture<'a, Result<(), Response>>),
+}
+
+impl<'a> State<'a> {
+    /// Decides `site`'s rule at once if it can, else starts waiting.
+    fn start(parts: &'a mut Parts, site: &'static GuardSite) -> Self {
+        match decide_now(parts, site) {
+            Some(decided) => State::Decided(Some(decided)),
+            None => State::Waiting(Box::pin(check_rule(parts, site, NoCustoms))),
+        }
+    }
+
+    fn poll(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Response>> {
+        match self {
+            State::Decided(decided) => Poll::Ready(
+                decided
+                    .take()
+                    .expect("a guard's future is polled after it completed"),
+            ),
+            State::Waiting(future) => future.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<T: Copy + Unpin> Future for GuardFuture<'_, T> {
+    type Output = Result<T, Response>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        match this.state.poll(cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(this.guard)),
+            Poll::Ready(Err(refused)) => Poll::Ready(Err(refused)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// The guard of a rule of built-ins: `guard` when `site`'s rule lets the request through,
+/// else the response that refuses it.
+#[inline]
+pub fn guard<'a, T>(
+    parts: &'a mut Parts,
+    site: &'static GuardSite,
+    guard: T,
+) -> GuardFuture<'a, T> {
+    GuardFuture {
+        state: State::start(parts, site),
+        guard,
+    }
+}
+
+/// The guard of a rule that calls custom predicates, whose values are `customs`.
+pub async fn guard_with<C, T>(
+    parts: &mut Parts,
+    site: &'static GuardSite,
+    customs: C,
+    guard: T,
+) -> Result<T, Response>
+where
+    C: Customs,
+{
+    check_rule(parts, site, customs).await?;
+    Ok(guard)
+}
+
+/// `site`'s rule decided on the request, waiting for what must be waited for.
+async fn check_rule<C: Customs>(
+    parts: &mut Parts,
+    site: &'static GuardSite,
+    customs: C,
+) -> Result<(), Response> {
+    check(parts, &Compiled::__new(site.rule, customs), site.origin()).await
+}
+
+/// `site`'s rule decided without waiting, or `None` when that would wait.
+fn decide_now(parts: &Parts, site: &'static GuardSite) -> Option<Result<(), Response>> {
+    let credentials = match RequestCredentials::of(parts) {
+        Ok(credentials) => credentials,
+        Err(error) => return Some(Err(denial::unavailable(parts, &error, site.handler))),
+    };
+    let facts = Facts::new(parts, credentials, &[]);
+    let root = site.rule.root();
+    match evaluator::decide(root, &facts) {
         Ok(true) => Some(Ok(())),
-        Ok(false) => None,
-        Err(error) => Some(Err(denial::unavailable(parts, &error, site.handler))),
+        Ok(false) => {
+            let denial = evaluator::explain(root, &facts);
+            Some(match credentials.user_now(parts)? {
+                Ok(user) => Err(denial::deny(
+                    parts,
+                    user,
+                    &denial,
+                    &site.origin(),
+                    credentials.denials(),
+                )),
+                Err(error) => Err(denial::unavailable(parts, &error, site.handler)),
+            })
+        }
+        Err(Need::Failed(error)) => Some(Err(denial::unavailable(parts, &error, site.handler))),
+        Err(_) => None,
     }
 }
 
@@ -62,14 +193,14 @@ where
 pub(crate) async fn check<P>(
     parts: &mut Parts,
     predicate: &P,
-    site: &GuardSite<'_>,
+    origin: Origin<'_>,
 ) -> Result<(), Response>
 where
     P: Predicate + ?Sized,
 {
-    let credentials = match RequestCredentials::from_parts(parts) {
-        Ok(credentials) => credentials,
-        Err(error) => return Err(denial::unavailable(parts, &error, site.handler)),
+    let credentials = match RequestCredentials::of(parts) {
+        Ok(credentials) => credentials.clone(),
+        Err(error) => return Err(denial::unavailable(parts, &error, origin.handler)),
     };
     let verdict = predicate
         .evaluate(&mut Context::new(parts, &credentials))
@@ -77,7 +208,7 @@ where
     let denial = match verdict {
         Ok(Verdict::Met) => return Ok(()),
         Ok(Verdict::Unmet(denial)) => denial,
-        Err(error) => return Err(denial::unavailable(parts, &error, site.handler)),
+        Err(error) => return Err(denial::unavailable(parts, &error, origin.handler)),
     };
     // A custom predicate may have decided without asking who the user is; 401 or 403 needs it.
     match credentials.user(parts).await {
@@ -85,9 +216,9 @@ where
             parts,
             user,
             &denial,
-            site,
+            &origin,
             credentials.denials(),
         )),
-        Err(error) => Err(denial::unavailable(parts, &error, site.handler)),
+        Err(error) => Err(denial::unavailable(parts, &error, origin.handler)),
     }
 }

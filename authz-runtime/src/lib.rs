@@ -97,15 +97,22 @@ extern crate self as authz_runtime;
 
 mod authenticator;
 mod authz_layer;
+mod compiled;
 mod context;
 mod credentials;
 mod denial;
+mod denied;
 mod error;
+mod evaluator;
+mod future;
 mod grants;
 mod guard;
+mod identity;
 mod predicate;
 mod registry;
 mod require_layer;
+pub mod rule;
+mod settings;
 mod store;
 
 #[cfg(feature = "testing")]
@@ -119,18 +126,22 @@ pub mod signin;
 
 #[doc(hidden)]
 pub mod __private;
+include!(concat!(env!("OUT_DIR"), "/private.rs"));
 
 pub use authenticator::Authenticator;
 pub use authz_layer::{AuthzLayer, AuthzService};
+pub use compiled::Compiled;
 pub use context::Context;
-pub use credentials::Identity;
-pub use denial::{Denied, Wants, default_response};
+pub use denial::default_response;
+pub use denied::{Denied, Wants};
 pub use error::{Error, ErrorKind};
 pub use grants::Grants;
 pub use guard::GuardSite;
+pub use identity::Identity;
 pub use predicate::{Denial, Predicate, Verdict};
 pub use registry::guarded_handlers;
 pub use require_layer::{RequireFuture, RequireLayer, RequireService};
+pub use rule::Rule;
 pub use store::{CredentialsStore, MemoryStore, MemoryStoreBuilder};
 
 #[doc(inline)]

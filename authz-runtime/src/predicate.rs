@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::future::Future;
 
-use crate::context::ContextNow;
+use crate::rule::Node;
 use crate::{Context, Error};
 
 /// A condition on the request, such as the seed's "the current month must be July".
@@ -57,38 +57,6 @@ pub trait Predicate: Send + Sync {
     fn describe(&self) -> Cow<'static, str> {
         Cow::Borrowed(std::any::type_name::<Self>())
     }
-
-    /// Whether the predicate is met, decided without waiting, or `None` when that would need
-    /// to wait (or the predicate does not say). `Some(Ok(false))` sends the request on to
-    /// [`evaluate`](Predicate::evaluate), which writes the denial's message.
-    ///
-    /// The macros implement it for rules made only of built-ins, so that a guard whose
-    /// authenticator and store answer at once (a session in memory, a cached lookup) decides
-    /// without polling a future. Predicates of your own need not implement it.
-    #[doc(hidden)]
-    fn met_now(&self, ctx: &ContextNow<'_>) -> Option<Result<bool, Error>> {
-        let _ = ctx;
-        None
-    }
-
-    /// What [`met_now`](Predicate::met_now) reads of the credentials, so that a guard can
-    /// learn it in one step before deciding. The macros implement it with `met_now`.
-    #[doc(hidden)]
-    fn reads(&self) -> Reads {
-        Reads::Nothing
-    }
-}
-
-/// What a rule of built-ins reads of the credentials.
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reads {
-    /// Nothing: a custom predicate, or a rule the macros did not write.
-    Nothing,
-    /// Who the user is, and nothing else.
-    User,
-    /// The user's groups or permissions (and so who the user is).
-    Grants,
 }
 
 /// What a predicate decided.
@@ -129,12 +97,12 @@ impl Verdict {
     }
 }
 
-/// Why a predicate is unmet: the message shown to the user and logged, and which
-/// sub-predicate decided.
+/// Why a predicate is unmet: the message shown to the user and logged, and which predicate of
+/// the rule decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denial {
     message: Cow<'static, str>,
-    decided_by: Cow<'static, str>,
+    node: Option<&'static Node>,
 }
 
 impl Denial {
@@ -142,7 +110,7 @@ impl Denial {
     pub fn new(message: impl Into<Cow<'static, str>>) -> Self {
         Self {
             message: message.into(),
-            decided_by: Cow::Borrowed(""),
+            node: None,
         }
     }
 
@@ -151,25 +119,33 @@ impl Denial {
         &self.message
     }
 
-    /// The sub-predicate that decided, as written (`has_permission("manage")`).
+    /// The predicate that decided, as written (`has_permission("manage")`); empty for a
+    /// denial no compiled rule made.
     pub fn decided_by(&self) -> &str {
-        &self.decided_by
+        self.node.map_or("", Node::text)
     }
 
-    pub(crate) fn with_decided_by(mut self, text: &'static str) -> Self {
-        self.decided_by = Cow::Borrowed(text);
+    /// The node of the rule that decided: the unmet leaf, the member of an `in_all_groups`
+    /// or `has_all_permissions`, the custom predicate, or the `any` or `not` whose condition
+    /// failed.
+    pub fn node(&self) -> Option<&'static Node> {
+        self.node
+    }
+
+    pub(crate) fn decided(mut self, node: &'static Node) -> Self {
+        self.node = Some(node);
         self
     }
 
-    pub(crate) fn with_message(mut self, message: &'static str) -> Self {
+    pub(crate) fn restated(mut self, message: &'static str) -> Self {
         self.message = Cow::Borrowed(message);
         self
     }
 
-    pub(crate) fn fixed(message: &'static str, decided_by: &'static str) -> Self {
+    pub(crate) fn fixed(message: &'static str, node: &'static Node) -> Self {
         Self {
             message: Cow::Borrowed(message),
-            decided_by: Cow::Borrowed(decided_by),
+            node: Some(node),
         }
     }
 }

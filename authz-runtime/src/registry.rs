@@ -3,7 +3,7 @@
 
 use crate::GuardSite;
 
-inventory::collect!(GuardSite<'static>);
+inventory::collect!(GuardSite);
 
 /// Every guarded handler of the program: one entry per guard, sorted by handler and then in
 /// the order the guards run (module guards outermost first, then each `#[require]`). An
@@ -19,13 +19,12 @@ inventory::collect!(GuardSite<'static>);
 ///     .into_iter()
 ///     .find(|site| site.handler.ends_with("::audited_settings"))
 ///     .unwrap();
-/// assert_eq!(site.rule, r#"has_permission("manage")"#);
+/// assert_eq!(site.rule.text(), r#"has_permission("manage")"#);
 /// assert_eq!(site.message, Some("Only managers can see this"));
 /// assert_eq!(site.attribute, "require");
 /// ```
-pub fn guarded_handlers() -> Vec<&'static GuardSite<'static>> {
-    let mut sites: Vec<&'static GuardSite<'static>> =
-        inventory::iter::<GuardSite<'static>>.into_iter().collect();
+pub fn guarded_handlers() -> Vec<&'static GuardSite> {
+    let mut sites: Vec<&'static GuardSite> = inventory::iter::<GuardSite>.into_iter().collect();
     sites.sort_by_key(|site| (site.handler, site.position));
     sites
 }

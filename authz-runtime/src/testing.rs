@@ -70,8 +70,10 @@ impl TestAuthenticator {
 }
 
 /// A request with a fixed user and grants, to evaluate predicates without a server: unit
-/// tests of your rules, and benchmarks. Credentials are loaded on the first evaluation and
-/// kept, as in a real request.
+/// tests of your rules, and benchmarks. Credentials are found on the first evaluation and
+/// kept, as in a real request. Its authenticator and store answer at once, as a header
+/// authenticator and a warm cache do; [`answering_later`](Self::answering_later) makes them
+/// answer after an await instead, as a database does.
 ///
 /// ```
 /// use authz_runtime::{Grants, predicate};
@@ -82,7 +84,7 @@ impl TestAuthenticator {
 /// let mut rms = TestRequest::new(Some("rms"), Grants::new(["admins"], ["manage"]));
 /// assert!(rms.evaluate(&rule).await.unwrap().is_met());
 ///
-/// let mut guido = TestRequest::new(Some("guido"), Grants::default());
+/// let mut guido = TestRequest::new(Some("guido"), Grants::default()).answering_later();
 /// let denial = match guido.evaluate(&rule).await.unwrap() {
 ///     authz_runtime::Verdict::Unmet(denial) => denial,
 ///     met => panic!("{met:?}"),
@@ -92,6 +94,7 @@ impl TestAuthenticator {
 ///     "At least one of the following predicates must be met: \
 ///      The current user must be \"root\", The user must have the \"manage\" permission"
 /// );
+/// assert_eq!(denial.decided_by(), r#"any(is_user("root"), has_permission("manage"))"#);
 /// # });
 /// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
 /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
@@ -99,6 +102,8 @@ impl TestAuthenticator {
 /// ```
 pub struct TestRequest {
     parts: Parts,
+    user: Option<String>,
+    grants: Arc<Grants>,
     credentials: RequestCredentials,
 }
 
@@ -106,15 +111,37 @@ impl TestRequest {
     /// A `GET /` request from `user` (anonymous when `None`) holding `grants`.
     pub fn new(user: Option<&str>, grants: Grants) -> Self {
         let (parts, ()) = axum::http::Request::new(()).into_parts();
-        let shared = Shared {
-            authenticator: Arc::new(FixedUser(user.map(str::to_owned))),
-            store: Arc::new(FixedGrants(Arc::new(grants))),
-            denials: Default::default(),
-        };
+        let user = user.map(str::to_owned);
+        let grants = Arc::new(grants);
+        let credentials = Self::credentials(&user, &grants, false);
         Self {
             parts,
-            credentials: RequestCredentials::new(Arc::new(shared)),
+            user,
+            grants,
+            credentials,
         }
+    }
+
+    fn credentials(user: &Option<String>, grants: &Arc<Grants>, later: bool) -> RequestCredentials {
+        let shared = Shared {
+            authenticator: Arc::new(FixedUser {
+                user: user.clone(),
+                later,
+            }),
+            store: Arc::new(FixedGrants {
+                grants: grants.clone(),
+                later,
+            }),
+            denials: Default::default(),
+        };
+        RequestCredentials::new(Arc::new(shared))
+    }
+
+    /// The same request, whose authenticator and store answer only after an await, as a
+    /// database does, and have been asked nothing yet: the evaluation's waiting path.
+    pub fn answering_later(mut self) -> Self {
+        self.credentials = Self::credentials(&self.user, &self.grants, true);
+        self
     }
 
     /// Replaces the request's head (method, URI, headers), for predicates that read it.
@@ -148,18 +175,56 @@ impl TestRequest {
     }
 }
 
-struct FixedUser(Option<String>);
+/// The fixed user, told at once or after an await.
+struct FixedUser {
+    user: Option<String>,
+    later: bool,
+}
 
 impl Authenticator for FixedUser {
     async fn authenticate(&self, _: &Parts) -> Result<Option<String>, Error> {
-        Ok(self.0.clone())
+        YieldOnce(false).await;
+        Ok(self.user.clone())
+    }
+
+    fn authenticate_now<'r>(&self, _: &'r Parts) -> Option<Result<Option<Cow<'r, str>>, Error>> {
+        (!self.later).then(|| Ok(self.user.clone().map(Cow::Owned)))
     }
 }
 
-struct FixedGrants(Arc<Grants>);
+/// The fixed grants, told at once or after an await.
+struct FixedGrants {
+    grants: Arc<Grants>,
+    later: bool,
+}
 
 impl CredentialsStore for FixedGrants {
     async fn load(&self, _: &str) -> Result<Option<Arc<Grants>>, Error> {
-        Ok(Some(self.0.clone()))
+        YieldOnce(false).await;
+        Ok(Some(self.grants.clone()))
+    }
+
+    fn load_now(&self, _: &str) -> Option<Result<Option<Arc<Grants>>, Error>> {
+        (!self.later).then(|| Ok(Some(self.grants.clone())))
+    }
+}
+
+/// A future that is pending once, waking itself, then ready: an answer after an await, with no
+/// runtime's timer.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
     }
 }

@@ -42,6 +42,12 @@ pub enum Command {
     /// Groups and their members.
     #[command(subcommand)]
     Group(GroupCommand),
+    /// Print every guarded handler with its rule, message and location.
+    Policies {
+        /// As JSON, with each rule's tree.
+        #[arg(long)]
+        json: bool,
+    },
     /// Grant a permission to a group (creating the permission if needed).
     Grant {
         /// The permission.
@@ -221,6 +227,17 @@ async fn execute(cli: Cli) -> Result<(), DemoError> {
                 print_accounts(&demo.initialize(&admin, password.as_deref()).await?);
             }
             serve(demo, &args).await
+        }
+        Command::Policies { json } => {
+            let policies = crate::policies::inventory();
+            if json {
+                let json = serde_json::to_string_pretty(&policies)
+                    .map_err(|error| DemoError::Other(error.to_string()))?;
+                println!("{json}");
+            } else {
+                print!("{}", crate::policies::table(&policies));
+            }
+            Ok(())
         }
         Command::InitDb {
             admin_user,

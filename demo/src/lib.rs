@@ -8,11 +8,13 @@
 //!   `is_month`);
 //! - only a post's author, or a manager, may edit it (an object-level rule);
 //! - `/api` answers JSON to bearer tokens;
-//! - `/manage` changes users, groups and permissions through the store's admin API.
+//! - `/manage` changes users, groups and permissions through the store's admin API;
+//! - `/admin/policies` and `demo policies` list every guarded handler with its rule.
 
 pub mod auth;
 pub mod cli;
 pub mod csrf;
 pub mod db;
 mod pages;
+pub mod policies;
 pub mod web;

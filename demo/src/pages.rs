@@ -60,6 +60,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("../templates/admin_home.html"),
         ),
         ("manage.html", include_str!("../templates/manage.html")),
+        ("policies.html", include_str!("../templates/policies.html")),
     ] {
         // The templates ship inside the binary; one that does not parse fails every test.
         if let Err(error) = templates.add_template(name, source) {

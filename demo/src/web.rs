@@ -69,6 +69,7 @@ pub async fn app(demo: Demo, settings: Settings) -> Result<Router, DemoError> {
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/admin", get(admin::home))
+        .route("/admin/policies", get(admin::policies))
         .route("/manage", get(manage::page))
         .route("/manage/{*change}", post(manage::change))
         .layer(middleware::from_fn_with_state(
@@ -321,6 +322,18 @@ mod admin {
             "admin_home.html",
             &visitor,
             minijinja::context! {},
+        )
+    }
+
+    /// Every guarded handler of the demo with its rule: who may call what.
+    pub(crate) async fn policies(visitor: Visitor) -> Response {
+        render(
+            StatusCode::OK,
+            "policies.html",
+            &visitor,
+            minijinja::context! {
+                policies => minijinja::value::Serde(crate::policies::inventory()),
+            },
         )
     }
 }

@@ -577,3 +577,111 @@ async fn a_bad_sqlite_path_is_reported() {
         run.stderr
     );
 }
+
+/// `demo policies`: every guarded handler of the demo with its rule, as a table and as JSON.
+#[tokio::test]
+async fn policies_lists_every_guarded_handler() {
+    let expected = [
+        (
+            "demo::web::admin::home",
+            "allow_only",
+            r#"in_group("admin")"#,
+            None,
+        ),
+        (
+            "demo::web::admin::policies",
+            "allow_only",
+            r#"in_group("admin")"#,
+            None,
+        ),
+        ("demo::web::api::me", "require", "not_anonymous()", None),
+        ("demo::web::api::posts", "require", "not_anonymous()", None),
+        (
+            "demo::web::api::remove_post",
+            "require",
+            r#"any(is_user("root"), has_permission("manage"))"#,
+            Some("Only administrators can remove blog posts"),
+        ),
+        (
+            "demo::web::edit_form",
+            "require",
+            r#"any(is_author(), has_permission("manage"))"#,
+            None,
+        ),
+        (
+            "demo::web::edit_post",
+            "require",
+            r#"any(is_author(), has_permission("manage"))"#,
+            None,
+        ),
+        (
+            "demo::web::manage::change",
+            "allow_only",
+            r#"has_permission("manage_users")"#,
+            None,
+        ),
+        (
+            "demo::web::manage::page",
+            "allow_only",
+            r#"has_permission("manage_users")"#,
+            None,
+        ),
+        (
+            "demo::web::release",
+            "require",
+            r#"all(any(is_month(4), is_month(10)), has_permission("release"))"#,
+            None,
+        ),
+        (
+            "demo::web::remove_post",
+            "require",
+            r#"any(is_user("root"), has_permission("manage"))"#,
+            Some("Only administrators can remove blog posts"),
+        ),
+    ];
+    // No database is needed to list the rules: they were compiled into the program.
+    let json = ok("sqlite::memory:", &["policies", "--json"]).await;
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&json).expect("JSON");
+    let seen: Vec<(&str, &str, &str, Option<&str>)> = listed
+        .iter()
+        .map(|policy| {
+            (
+                policy["handler"].as_str().unwrap(),
+                policy["attribute"].as_str().unwrap(),
+                policy["rule"].as_str().unwrap(),
+                policy["message"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(seen, expected);
+    for policy in &listed {
+        let location = policy["location"].as_str().unwrap();
+        assert!(location.starts_with("demo/src/web.rs:"), "{location}");
+        assert_eq!(policy["tree"]["text"], policy["rule"]);
+    }
+    // The release rule's tree, as the macros compiled it.
+    let release = &listed[9]["tree"];
+    assert_eq!(release["kind"], "all");
+    assert_eq!(release["children"][0]["kind"], "any");
+    assert_eq!(release["children"][0]["children"][1]["kind"], "custom");
+    assert_eq!(
+        release["children"][0]["children"][1]["text"],
+        "is_month(10)"
+    );
+    assert_eq!(
+        release["children"][1]["message"],
+        r#"The user must have the "release" permission"#
+    );
+
+    let table = ok("sqlite::memory:", &["policies"]).await;
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), expected.len() + 1, "{table}");
+    assert!(lines[0].starts_with("HANDLER"), "{table}");
+    for ((handler, attribute, rule, message), line) in expected.iter().zip(&lines[1..]) {
+        let cells: Vec<&str> = line.split("  ").filter(|cell| !cell.is_empty()).collect();
+        assert_eq!(cells[0].trim(), *handler, "{line}");
+        assert_eq!(cells[1].trim(), *attribute, "{line}");
+        assert_eq!(cells[2].trim(), *rule, "{line}");
+        assert_eq!(cells[3].trim(), message.unwrap_or("-"), "{line}");
+    }
+}

@@ -6,7 +6,8 @@ use super::AuthzService;
 use axum::response::Response;
 
 use crate::credentials::Shared;
-use crate::denial::{Denials, Denied};
+use crate::denied::Denied;
+use crate::settings::Denials;
 use crate::{Authenticator, CredentialsStore};
 
 /// Runs access control for every route under it: holds the authenticator and the credentials

@@ -9,7 +9,7 @@ use axum::response::Response;
 use tower_service::Service;
 
 use crate::Predicate;
-use crate::guard::{GuardSite, check};
+use crate::guard::{Origin, check};
 
 /// The service of [`RequireLayer`](crate::RequireLayer).
 pub struct RequireService<S, P> {
@@ -64,16 +64,7 @@ where
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
             let rule = predicate.describe();
-            let site = GuardSite {
-                handler: &name,
-                attribute: "layer",
-                rule: &rule,
-                message: None,
-                position: 0,
-                file: "",
-                line: 0,
-            };
-            match check(&mut parts, &*predicate, &site).await {
+            match check(&mut parts, &*predicate, Origin::layer(&name, &rule)).await {
                 Ok(()) => inner.call(Request::from_parts(parts, body)).await,
                 Err(denied) => Ok(denied),
             }

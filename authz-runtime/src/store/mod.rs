@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 
-use crate::credentials::BoxFuture;
+use crate::future::BoxFuture;
 use crate::{Error, Grants};
 
 /// Looks up a user's groups and the permissions those groups grant, together, in one

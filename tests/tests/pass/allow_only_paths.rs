@@ -134,7 +134,7 @@ fn rules_of(handler: &str) -> Vec<(&'static str, &'static str)> {
     guarded_handlers()
         .into_iter()
         .filter(|site| site.handler.ends_with(handler))
-        .map(|site| (site.attribute, site.rule))
+        .map(|site| (site.attribute, site.rule.text()))
         .collect()
 }
 

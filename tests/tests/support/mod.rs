@@ -4,32 +4,106 @@
 use authz_runtime::testing::TestRequest;
 use authz_runtime::{Grants, Predicate, Verdict};
 
-/// Evaluates `predicate` for `user` holding `groups` and `permissions`, twice: as the first
-/// guard of a request, which loads the credentials lazily, and as a later one, which finds
-/// them loaded (the synchronous path of trees of built-ins). Both must decide alike.
+/// Evaluates `predicate` for `user` holding `groups` and `permissions`, with `flags` raised
+/// (what [`raised`] reads), four ways that must all decide alike: as the first guard of a
+/// request, with an authenticator and a store that answer at once and with ones that answer
+/// after an await, and as a later guard of each, which finds the credentials loaded.
+pub fn evaluate_flagged<P: Predicate>(
+    predicate: &P,
+    user: Option<&str>,
+    groups: &[&str],
+    permissions: &[&str],
+    flags: &[&str],
+) -> Verdict {
+    let request = |later: bool| {
+        let (parts, ()) = axum::http::Request::get("/")
+            .header(FLAGS_HEADER, flags.join(","))
+            .body(())
+            .expect("a valid request")
+            .into_parts();
+        let request = TestRequest::new(
+            user,
+            Grants::new(groups.iter().copied(), permissions.iter().copied()),
+        )
+        .with_parts(parts);
+        if later {
+            request.answering_later()
+        } else {
+            request
+        }
+    };
+    let mut verdicts = Vec::new();
+    for later in [false, true] {
+        verdicts.push(
+            block_on(request(later).evaluate(predicate)).expect("in-memory credentials never fail"),
+        );
+        let mut loaded = request(later);
+        // An earlier guard that read the grants: whatever it decided, they are loaded now.
+        let _earlier = block_on(loaded.evaluate(&authz_runtime::predicate!(in_group("editors"))))
+            .expect("in-memory credentials never fail");
+        verdicts
+            .push(block_on(loaded.evaluate(predicate)).expect("in-memory credentials never fail"));
+    }
+    let first = verdicts.remove(0);
+    for (way, verdict) in ["loaded", "answered later", "answered later, loaded"]
+        .iter()
+        .zip(&verdicts)
+    {
+        assert_eq!(
+            &first, verdict,
+            "the predicate decided differently when {way}"
+        );
+    }
+    first
+}
+
+/// [`evaluate_flagged`] with no flag raised.
 pub fn evaluate<P: Predicate>(
     predicate: &P,
     user: Option<&str>,
     groups: &[&str],
     permissions: &[&str],
 ) -> Verdict {
-    let request = || {
-        TestRequest::new(
-            user,
-            Grants::new(groups.iter().copied(), permissions.iter().copied()),
-        )
-    };
-    let first = block_on(request().evaluate(predicate)).expect("in-memory credentials never fail");
-    let mut loaded = request();
-    // An earlier guard that read the grants: whatever it decided, they are loaded now.
-    let _earlier = block_on(loaded.evaluate(&authz_runtime::predicate!(in_group("editors"))))
-        .expect("in-memory credentials never fail");
-    let later = block_on(loaded.evaluate(predicate)).expect("in-memory credentials never fail");
-    assert_eq!(
-        first, later,
-        "the predicate decided differently once the credentials were loaded"
-    );
-    first
+    evaluate_flagged(predicate, user, groups, permissions, &[])
+}
+
+/// The header [`raised`] reads: the raised flags, separated by commas.
+pub const FLAGS_HEADER: &str = "x-flags";
+
+/// A custom predicate: met when `flag` is among the request's raised flags. It answers at once.
+pub fn raised(flag: &'static str) -> Raised {
+    Raised { flag, later: false }
+}
+
+/// The same, answering after an await.
+pub fn raised_later(flag: &'static str) -> Raised {
+    Raised { flag, later: true }
+}
+
+pub struct Raised {
+    flag: &'static str,
+    later: bool,
+}
+
+impl Predicate for Raised {
+    async fn evaluate(
+        &self,
+        ctx: &mut authz_runtime::Context<'_>,
+    ) -> Result<Verdict, authz_runtime::Error> {
+        if self.later {
+            tokio::task::yield_now().await;
+        }
+        let raised = ctx
+            .parts()
+            .headers
+            .get(FLAGS_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|flags| flags.split(',').any(|flag| flag == self.flag));
+        Ok(Verdict::met_if(
+            raised,
+            format!("The flag \"{}\" must be raised", self.flag),
+        ))
+    }
 }
 
 /// The denial message, or a panic when the predicate is met.

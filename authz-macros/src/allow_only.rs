@@ -13,21 +13,17 @@ use syn::{
     Type, Visibility,
 };
 
-use crate::expand::{private, registry_submit, value};
-use crate::item::{Rule, first_token_span, guard, with_error};
-use crate::marker;
+use crate::fallback::{first_token_span, with_error};
+use crate::guard::{GuardRule, RuleSource, guard};
+use crate::lower;
+use crate::names::{GUARD_TYPE, MODULE_CUSTOMS, MODULE_RULE, private, registry_submit};
 use crate::parse::Errors;
-use crate::valid::Valid;
+use crate::public;
+use crate::valid::{Valid, compile};
 
-/// Prefix of the module's predicate function, inside the module; numbered, so that several
-/// `#[allow_only]` on one module each have their own.
-const CHECKER: &str = "__authz_module_predicate_";
-
-pub(crate) fn allow_only(
-    valid: Option<Valid>,
-    item: TokenStream,
-    mut errors: Errors,
-) -> TokenStream {
+pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let valid = compile(attr, &mut errors);
     let module = match syn::parse2::<Item>(item.clone()) {
         Ok(Item::Mod(module)) if module.content.is_none() => {
             let name = &module.ident;
@@ -59,18 +55,23 @@ pub(crate) fn allow_only(
     };
     match (errors.finish(()), valid, module) {
         (Ok(()), Some(valid), Some(mut module)) => {
-            let checker = format_ident!("{}{}", CHECKER, checkers_in(&module));
+            let number = rules_in(&module);
+            let names = ModuleRule {
+                rule: format_ident!("{}{}", MODULE_RULE, number),
+                customs: (!valid.predicate.customs().is_empty())
+                    .then(|| format_ident!("{}{}", MODULE_CUSTOMS, number)),
+                message: valid.predicate.msg.as_ref().map(syn::LitStr::value),
+            };
             let mut refused = Errors::default();
             let mut guarded = module.clone();
-            let rule = Rule::of(&valid);
-            guard_module(&mut guarded, &checker, &rule, 0, true, &mut refused);
+            guard_module(&mut guarded, &names, 0, true, &mut refused);
             if let Err(error) = refused.finish(()) {
                 // Still mark `#[public]` as seen, so that it adds no error of its own.
                 mark_public(&mut module);
                 return with_error(module.into_token_stream(), error);
             }
             mark_public(&mut guarded);
-            let outside = place_predicate(&mut guarded, &checker, &valid);
+            let outside = place_rule(&mut guarded, &names, &valid);
             quote!(#outside #guarded)
         }
         (Err(error), _, Some(mut module)) => {
@@ -83,64 +84,104 @@ pub(crate) fn allow_only(
     }
 }
 
-/// How many `#[allow_only]` have already expanded on `module`: each left its predicate there.
-fn checkers_in(module: &ItemMod) -> usize {
+/// How many `#[allow_only]` have already expanded on `module`: each left its rule there.
+fn rules_in(module: &ItemMod) -> usize {
     module.content.as_ref().map_or(0, |(_, items)| {
         items
             .iter()
-            .filter(
-                |item| matches!(item, Item::Fn(f) if f.sig.ident.to_string().starts_with(CHECKER)),
-            )
+            .filter(|item| {
+                matches!(item, Item::Static(rule) if rule.ident.to_string().starts_with(MODULE_RULE))
+            })
             .count()
     })
 }
 
-/// Defines the module's predicate, `checker` inside the module, which the guards call; returns
-/// what goes next to the module.
+/// The names of a module's rule: a static inside the module, and the function inside it that
+/// builds the rule's custom predicates, if it calls any.
+struct ModuleRule {
+    rule: Ident,
+    customs: Option<Ident>,
+    message: Option<String>,
+}
+
+impl ModuleRule {
+    /// The guard's rule, for a handler `depth` modules below the module.
+    fn for_guard(&self, depth: usize) -> GuardRule {
+        let path = |name: &Ident| {
+            if depth == 0 {
+                quote!(self::#name)
+            } else {
+                let supers = (0..depth).map(|_| quote!(super::));
+                quote!(#(#supers)* #name)
+            }
+        };
+        GuardRule {
+            source: RuleSource::Module(path(&self.rule)),
+            customs: self.customs.as_ref().map(|customs| {
+                let path = path(customs);
+                quote!(#path())
+            }),
+            message: self.message.clone(),
+        }
+    }
+}
+
+/// Defines the module's rule, a static inside the module that every guard points to, and the
+/// function that builds its custom predicates; returns what goes next to the module.
 ///
 /// The attribute is written outside the module, so its custom predicates are named from there,
 /// as they are for `#[require]`: `self::x` is the parent's `x`, and an `x` of the module does
 /// not shadow it. Their calls are therefore expanded in a hidden function beside the module,
-/// which `checker` forwards to. A predicate of built-ins only names the runtime by absolute
-/// paths and stays inside, so that it also works in a module declared in a function body,
-/// whose items no path from inside the module reaches.
-fn place_predicate(module: &mut ItemMod, checker: &Ident, valid: &Valid) -> TokenStream {
+/// which the function inside forwards to. A rule of built-ins only is data that names the
+/// runtime by absolute paths and stays inside, so that it also works in a module declared in a
+/// function body, whose items no path from inside the module reaches.
+fn place_rule(module: &mut ItemMod, names: &ModuleRule, valid: &Valid) -> TokenStream {
     let private = private();
-    let predicate = value(valid);
-    let (body, outside) = if valid.predicate.customs().is_empty() {
-        (predicate, TokenStream::new())
-    } else {
+    let scope = lower::scope();
+    let rule = lower::rule(&valid.predicate);
+    let name = &names.rule;
+    let mut inside: Vec<Item> = vec![syn::parse_quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        static #name: #private::Rule = {
+            #scope
+            #rule
+        };
+    }];
+    let mut outside = TokenStream::new();
+    if let Some(customs) = &names.customs {
         let beside = format_ident!(
             "__authz_allow_only_{}_{}",
             module.ident,
-            checker.to_string().trim_start_matches(CHECKER)
+            customs.to_string().trim_start_matches(MODULE_CUSTOMS)
         );
+        let value = lower::customs(&valid.predicate.customs());
         // A `#[cfg]` written after the attribute applies to the module, and so to this too.
         let cfgs = module
             .attrs
             .iter()
             .filter(|attr| attr.path().is_ident("cfg"));
-        let outside = quote! {
+        outside = quote! {
             #(#cfgs)*
             #[doc(hidden)]
             #[allow(dead_code, non_snake_case)]
-            fn #beside() -> impl #private::Predicate {
-                #predicate
+            fn #beside() -> impl #private::Customs {
+                #value
             }
         };
-        (quote!(super::#beside()), outside)
-    };
+        inside.push(syn::parse_quote! {
+            #[doc(hidden)]
+            #[allow(dead_code)]
+            fn #customs() -> impl #private::Customs {
+                super::#beside()
+            }
+        });
+    }
     let (_, items) = module
         .content
         .as_mut()
         .expect("checked by the caller: inline module");
-    items.push(syn::parse_quote! {
-        #[doc(hidden)]
-        #[allow(dead_code)]
-        fn #checker() -> impl #private::Predicate {
-            #body
-        }
-    });
+    items.extend(inside);
     outside
 }
 
@@ -152,8 +193,7 @@ fn place_predicate(module: &mut ItemMod, checker: &Ident, valid: &Valid) -> Toke
 /// twice.
 fn guard_module(
     module: &mut ItemMod,
-    checker: &Ident,
-    rule: &Rule,
+    rule: &ModuleRule,
     depth: usize,
     checked: bool,
     errors: &mut Errors,
@@ -162,7 +202,7 @@ fn guard_module(
         && !module
             .attrs
             .iter()
-            .any(|attr| marker::names_runtime_macro(attr.path(), "allow_only"));
+            .any(|attr| public::names_runtime_macro(attr.path(), "allow_only"));
     let Some((_, items)) = module.content.as_mut() else {
         return;
     };
@@ -175,17 +215,11 @@ fn guard_module(
                 let handler = function.sig.asyncness.is_some()
                     && !matches!(function.vis, Visibility::Inherited)
                     && !matches!(function.sig.inputs.first(), Some(FnArg::Receiver(_)));
-                if handler && !marker::is_marked(&function.attrs) {
-                    let path = if depth == 0 {
-                        quote!(self::#checker)
-                    } else {
-                        let supers = (0..depth).map(|_| quote!(super::));
-                        quote!(#(#supers)* #checker)
-                    };
-                    guards.push(guard(function, "allow_only", rule, quote!(#path())));
+                if handler && !public::is_marked(&function.attrs) {
+                    guards.push(guard(function, "allow_only", &rule.for_guard(depth)));
                 }
             }
-            Item::Mod(inner) => guard_module(inner, checker, rule, depth + 1, checked, errors),
+            Item::Mod(inner) => guard_module(inner, rule, depth + 1, checked, errors),
             Item::Impl(block) => check_impl(block, errors),
             Item::Trait(definition) => check_trait(definition, errors),
             Item::Use(import) => check_use(import, errors),
@@ -215,7 +249,7 @@ fn check_impl(block: &ItemImpl, errors: &mut Errors) {
     for item in &block.items {
         match item {
             ImplItem::Fn(function)
-                if !marker::is_marked(&function.attrs)
+                if !public::is_marked(&function.attrs)
                     && (in_trait || !matches!(function.vis, Visibility::Inherited))
                     && could_be_handler(&function.sig) =>
             {
@@ -238,7 +272,7 @@ fn check_trait(definition: &ItemTrait, errors: &mut Errors) {
     for item in &definition.items {
         if let TraitItem::Fn(function) = item
             && function.default.is_some()
-            && !marker::is_marked(&function.attrs)
+            && !public::is_marked(&function.attrs)
             && could_be_handler(&function.sig)
         {
             refuse_associated(&Visibility::Inherited, &function.sig, errors);
@@ -287,7 +321,7 @@ fn refuse_associated(vis: &Visibility, signature: &Signature, errors: &mut Error
 /// A visible `use` would re-export under the module's path whatever it names, handlers guarded
 /// by nothing here included.
 fn check_use(import: &ItemUse, errors: &mut Errors) {
-    if matches!(import.vis, Visibility::Inherited) || marker::is_marked(&import.attrs) {
+    if matches!(import.vis, Visibility::Inherited) || public::is_marked(&import.attrs) {
         return;
     }
     let ItemUse {
@@ -313,13 +347,13 @@ fn is_definition_or_ours(path: &syn::Path) -> bool {
         || path.to_token_stream().to_string() == registry_submit().to_string()
 }
 
-/// The type of a guard that `item::guard` defines.
+/// The type of a guard that `guard::guard` defines.
 fn is_guard_type(ty: &Type) -> bool {
     match ty {
         Type::Path(path) => path
             .path
             .get_ident()
-            .is_some_and(|ident| ident.to_string().starts_with(crate::item::GUARD_TYPE)),
+            .is_some_and(|ident| ident.to_string().starts_with(GUARD_TYPE)),
         _ => false,
     }
 }
@@ -332,19 +366,19 @@ fn mark_public(module: &mut ItemMod) {
     };
     for item in items {
         match item {
-            Item::Fn(function) => marker::mark(&mut function.attrs),
-            Item::Use(import) => marker::mark(&mut import.attrs),
+            Item::Fn(function) => public::mark(&mut function.attrs),
+            Item::Use(import) => public::mark(&mut import.attrs),
             Item::Impl(block) => {
                 for item in &mut block.items {
                     if let ImplItem::Fn(function) = item {
-                        marker::mark(&mut function.attrs);
+                        public::mark(&mut function.attrs);
                     }
                 }
             }
             Item::Trait(definition) => {
                 for item in &mut definition.items {
                     if let TraitItem::Fn(function) = item {
-                        marker::mark(&mut function.attrs);
+                        public::mark(&mut function.attrs);
                     }
                 }
             }
@@ -361,9 +395,8 @@ mod tests {
     #[test]
     fn lets_through_only_the_registry_it_writes() {
         assert!(is_definition_or_ours(&syn::parse_quote!(macro_rules)));
-        assert!(is_definition_or_ours(&syn::parse_quote!(
-            ::authz_runtime::__private::inventory::submit
-        )));
+        let ours: syn::Path = syn::parse2(registry_submit()).unwrap();
+        assert!(is_definition_or_ours(&ours));
         assert!(!is_definition_or_ours(&syn::parse_quote!(
             authz_runtime::__private::inventory::submit
         )));

@@ -8,13 +8,11 @@
 use proc_macro2::{Span, TokenStream};
 use syn::{Attribute, Ident, ItemFn, Meta, Path};
 
-use crate::item::{first_token_span, with_error};
+use crate::fallback::{first_token_span, with_error};
+use crate::names::PUBLIC_SEEN;
 use crate::parse::Errors;
 
-/// Argument of `#[public]` that `#[allow_only]` adds when it has honoured the marker.
-const PUBLIC_SEEN: &str = "__authz_in_allow_only";
-
-pub(crate) fn public(attr: TokenStream, item: TokenStream) -> TokenStream {
+pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     if attr.to_string() == PUBLIC_SEEN {
         // `#[allow_only]` only marks the items where it honours the marker.
         return item;

@@ -1,0 +1,38 @@
+//! The names the expansions share: the runtime's hidden module, and the `__authz_*` markers
+//! by which a later expansion recognises what an earlier one wrote.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+
+/// The runtime's hidden module, the only way generated code names runtime items. Its name
+/// carries this crate's version, which the runtime of the same version stamps on its alias:
+/// a mismatched pair fails to compile.
+pub(crate) fn private() -> TokenStream {
+    let version = env!("CARGO_PKG_VERSION").replace(['.', '-', '+'], "_");
+    let module = syn::Ident::new(&format!("__private_{version}"), Span::call_site());
+    quote!(::authz_runtime::#module)
+}
+
+/// The audit registry's `submit!`: the one macro call that expansions put in a module, which a
+/// later `#[allow_only]` on that module must tell from the user's.
+pub(crate) fn registry_submit() -> TokenStream {
+    let private = private();
+    quote!(#private::inventory::submit)
+}
+
+/// Prefix of the argument names of inserted guards, how later expansions find them.
+pub(crate) const GUARD_ARG: &str = "__authz_guard_";
+
+/// Prefix of the guards' type names, how a later `#[allow_only]` tells them from the user's.
+pub(crate) const GUARD_TYPE: &str = "__authz_guard_";
+
+/// Prefix of an `#[allow_only]` module's rule, a static inside the module; numbered, so that
+/// several `#[allow_only]` on one module each have their own.
+pub(crate) const MODULE_RULE: &str = "__authz_module_rule_";
+
+/// Prefix of the function inside an `#[allow_only]` module that builds its rule's custom
+/// predicates, numbered as the rule is.
+pub(crate) const MODULE_CUSTOMS: &str = "__authz_module_customs_";
+
+/// Argument of `#[public]` that `#[allow_only]` adds when it has honoured the marker.
+pub(crate) const PUBLIC_SEEN: &str = "__authz_in_allow_only";

@@ -1,0 +1,49 @@
+//! A compiled rule as a value: what `predicate!` returns, and what a guard decides.
+
+use std::borrow::Cow;
+
+use crate::evaluator::{self, Customs, NoCustoms};
+use crate::rule::Rule;
+use crate::{Context, Error, Predicate, Verdict};
+
+/// A rule that `predicate!` compiled, with the values of its custom predicates: a
+/// [`Predicate`] that the one evaluator decides, for a [`RequireLayer`](crate::RequireLayer),
+/// a test, or a check of your own.
+///
+/// ```
+/// use authz_runtime::predicate;
+///
+/// let rule = predicate!(any(is_user("root"), has_permission("manage")), msg = "Admins only");
+/// assert_eq!(rule.rule().text(), r#"any(is_user("root"), has_permission("manage"))"#);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Compiled<C = NoCustoms> {
+    rule: &'static Rule,
+    customs: C,
+}
+
+impl<C> Compiled<C> {
+    /// For the macros: `rule`, with the values of its custom predicates.
+    #[doc(hidden)]
+    pub const fn __new(rule: &'static Rule, customs: C) -> Self {
+        Self { rule, customs }
+    }
+
+    /// The rule: its tree, its text, what it reads.
+    pub fn rule(&self) -> &'static Rule {
+        self.rule
+    }
+}
+
+// Not offered by rustc as "the trait is implemented for `Compiled<C>`" when a custom
+// predicate is not one: the user meant their own type.
+#[diagnostic::do_not_recommend]
+impl<C: Customs> Predicate for Compiled<C> {
+    async fn evaluate(&self, ctx: &mut Context<'_>) -> Result<Verdict, Error> {
+        evaluator::evaluate(self.rule, &self.customs, ctx).await
+    }
+
+    fn describe(&self) -> Cow<'static, str> {
+        Cow::Borrowed(self.rule.text())
+    }
+}

@@ -1,0 +1,269 @@
+//! The one evaluator: every rule, whether a handler's guard, an `#[allow_only]` module's, a
+//! `predicate!` value or a router layer's, is decided here, by walking its static tree.
+//!
+//! Deciding is synchronous: [`decide`] walks the tree with repoze.what's short-circuits and
+//! reports what it would have to wait for (the user, the grants, a custom predicate) instead of
+//! waiting. [`evaluate`] waits for that one thing, records it, and walks again: the user and the
+//! grants are kept in the request's credentials and custom predicates' verdicts in a table, so
+//! nothing is asked twice and a walk costs a few comparisons. When everything is at hand (a
+//! header authenticator, a cached lookup) the first walk decides and nothing is awaited.
+//!
+//! The allow path builds no message. Only an unmet rule is walked once more, by [`explain`],
+//! to word the denial and find the predicate that decided.
+
+use std::future::Future;
+
+use axum::http::request::Parts;
+
+use crate::credentials::RequestCredentials;
+use crate::rule::{Kind, Message, MessagePiece, Node, Rule};
+use crate::{Context, Denial, Error, Grants, Verdict};
+
+/// The custom predicates of a rule, numbered from 0 in source order: what the macros generate
+/// for a rule that calls any, and the only generated code a rule needs.
+#[doc(hidden)]
+pub trait Customs: Send + Sync {
+    /// Where the evaluation keeps their verdicts: `[Option<Verdict>; N]`.
+    type Verdicts: AsRef<[Option<Verdict>]> + AsMut<[Option<Verdict>]> + Send;
+
+    /// No verdict yet.
+    fn verdicts(&self) -> Self::Verdicts;
+
+    /// Evaluates custom predicate `index`.
+    fn evaluate(
+        &self,
+        index: u16,
+        ctx: &mut Context<'_>,
+    ) -> impl Future<Output = Result<Verdict, Error>> + Send;
+}
+
+/// The custom predicates of a rule of built-ins: none.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoCustoms;
+
+impl Customs for NoCustoms {
+    type Verdicts = [Option<Verdict>; 0];
+
+    fn verdicts(&self) -> Self::Verdicts {
+        []
+    }
+
+    fn evaluate(
+        &self,
+        index: u16,
+        _: &mut Context<'_>,
+    ) -> impl Future<Output = Result<Verdict, Error>> + Send {
+        // The macros never pair a rule that calls custom predicates with none: refuse.
+        let _ = index;
+        std::future::ready(Err(Error::configuration(
+            "a rule that calls custom predicates was given none",
+        )))
+    }
+}
+
+/// What the evaluator needs before it can go on.
+pub(crate) enum Need {
+    /// Who the user is, which the authenticator cannot tell without waiting.
+    User,
+    /// The user's grants, which the store cannot tell without waiting.
+    Grants,
+    /// The verdict of custom predicate `index`.
+    Custom(u16),
+    /// The authenticator or the store failed: the rule cannot be decided.
+    Failed(Error),
+}
+
+/// What a walk of the tree reads: the request, its credentials, and the custom predicates'
+/// verdicts so far.
+pub(crate) struct Facts<'a> {
+    parts: &'a Parts,
+    credentials: &'a RequestCredentials,
+    customs: &'a [Option<Verdict>],
+}
+
+impl<'a> Facts<'a> {
+    pub(crate) fn new(
+        parts: &'a Parts,
+        credentials: &'a RequestCredentials,
+        customs: &'a [Option<Verdict>],
+    ) -> Self {
+        Self {
+            parts,
+            credentials,
+            customs,
+        }
+    }
+
+    #[inline]
+    fn user(&self) -> Result<Option<&'a str>, Need> {
+        match self.credentials.user_now(self.parts) {
+            Some(Ok(user)) => Ok(user),
+            Some(Err(error)) => Err(Need::Failed(error)),
+            None => Err(Need::User),
+        }
+    }
+
+    #[inline]
+    fn grants(&self) -> Result<&'a Grants, Need> {
+        match self.credentials.grants_now(self.parts) {
+            Some(Ok(grants)) => Ok(grants),
+            Some(Err(error)) => Err(Need::Failed(error)),
+            None => Err(Need::Grants),
+        }
+    }
+
+    fn custom(&self, index: u16) -> Result<&'a Verdict, Need> {
+        match self.customs.get(usize::from(index)) {
+            Some(Some(verdict)) => Ok(verdict),
+            _ => Err(Need::Custom(index)),
+        }
+    }
+}
+
+/// Whether `node` is met, as far as the facts tell without waiting.
+pub(crate) fn decide(node: &Node, facts: &Facts<'_>) -> Result<bool, Need> {
+    Ok(match *node.kind() {
+        Kind::NotAnonymous => facts.user()?.is_some(),
+        Kind::IsAnonymous => facts.user()?.is_none(),
+        Kind::IsUser(name) => facts.user()? == Some(name),
+        Kind::InGroup(group) => facts.grants()?.in_group(group),
+        Kind::HasPermission(permission) => facts.grants()?.has_permission(permission),
+        Kind::InAnyGroup(groups) => {
+            let grants = facts.grants()?;
+            groups.iter().any(|group| grants.in_group(group))
+        }
+        Kind::HasAnyPermission(permissions) => {
+            let grants = facts.grants()?;
+            permissions
+                .iter()
+                .any(|permission| grants.has_permission(permission))
+        }
+        Kind::All(children) | Kind::InAllGroups(children) | Kind::HasAllPermissions(children) => {
+            for child in children {
+                if !decide(child, facts)? {
+                    return Ok(false);
+                }
+            }
+            true
+        }
+        Kind::Any(children) => {
+            for child in children {
+                if decide(child, facts)? {
+                    return Ok(true);
+                }
+            }
+            false
+        }
+        Kind::Not(child) => !decide(child, facts)?,
+        Kind::Custom(index) => facts.custom(index)?.is_met(),
+    })
+}
+
+/// The denial of `node`, which [`decide`] found unmet on the same facts: its message, and the
+/// predicate that decided. Nothing is asked again: every node it visits was decided already.
+#[cold]
+pub(crate) fn explain(node: &'static Node, facts: &Facts<'_>) -> Denial {
+    let denial = match node.kind() {
+        Kind::All(children) | Kind::InAllGroups(children) | Kind::HasAllPermissions(children) => {
+            let unmet = children
+                .iter()
+                .find(|child| matches!(decide(child, facts), Ok(false)));
+            match unmet {
+                Some(child) => explain(child, facts),
+                None => Denial::new(node.text()).decided(node),
+            }
+        }
+        Kind::Any(children) => {
+            Denial::new(any_message(node.message(), children, facts)).decided(node)
+        }
+        Kind::Custom(index) => match facts.custom(*index) {
+            Ok(Verdict::Unmet(denial)) => denial.clone().decided(node),
+            _ => Denial::new(node.text()).decided(node),
+        },
+        _ => match node.message() {
+            Message::Fixed(message) => Denial::fixed(message, node),
+            _ => Denial::new(node.text()).decided(node),
+        },
+    };
+    match node.message() {
+        Message::Restated(message) => denial.restated(message),
+        _ => denial,
+    }
+}
+
+/// An unmet `any`'s message: its pieces, with the messages of its children, all unmet, joined
+/// with `", "` for `{failed_predicates}`.
+fn any_message(message: &Message, children: &'static [Node], facts: &Facts<'_>) -> String {
+    let Message::Any(pieces) = message else {
+        return String::new();
+    };
+    // The children are explained twice, to size the message and to write it, so that the
+    // message is the denial's only allocation: a built-in's denial allocates nothing.
+    let failed = || children.iter().map(|child| explain(child, facts));
+    let failed_len: usize = if pieces.contains(&MessagePiece::FailedPredicates) {
+        failed().map(|denial| denial.message().len() + 2).sum()
+    } else {
+        0
+    };
+    let length: usize = pieces
+        .iter()
+        .map(|piece| match piece {
+            MessagePiece::Text(text) => text.len(),
+            MessagePiece::FailedPredicates => failed_len,
+        })
+        .sum();
+    let mut text = String::with_capacity(length);
+    for piece in *pieces {
+        match piece {
+            MessagePiece::Text(piece) => text.push_str(piece),
+            MessagePiece::FailedPredicates => {
+                for (index, denial) in failed().enumerate() {
+                    if index > 0 {
+                        text.push_str(", ");
+                    }
+                    text.push_str(denial.message());
+                }
+            }
+        }
+    }
+    text
+}
+
+/// Decides `rule` on the request `ctx`, waiting for what must be waited for.
+pub(crate) async fn evaluate<C: Customs>(
+    rule: &'static Rule,
+    customs: &C,
+    ctx: &mut Context<'_>,
+) -> Result<Verdict, Error> {
+    let mut verdicts = customs.verdicts();
+    loop {
+        let need = {
+            let facts = Facts::new(ctx.parts(), ctx.credentials(), verdicts.as_ref());
+            match decide(rule.root(), &facts) {
+                Ok(true) => return Ok(Verdict::Met),
+                Ok(false) => return Ok(Verdict::Unmet(explain(rule.root(), &facts))),
+                Err(need) => need,
+            }
+        };
+        match need {
+            Need::User => {
+                ctx.user().await?;
+            }
+            Need::Grants => {
+                ctx.grants().await?;
+            }
+            Need::Custom(index) => {
+                let verdict = customs.evaluate(index, ctx).await?;
+                if let Some(slot) = verdicts.as_mut().get_mut(usize::from(index)) {
+                    *slot = Some(verdict);
+                } else {
+                    return Err(Error::configuration(
+                        "a rule's custom predicate has no place for its verdict",
+                    ));
+                }
+            }
+            Need::Failed(error) => return Err(error),
+        }
+    }
+}
