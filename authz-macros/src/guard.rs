@@ -83,8 +83,7 @@ pub(crate) fn guard(function: &mut ItemFn, attribute: &str, rule: &GuardRule) ->
     quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types, missing_docs, unreachable_pub)]
-        #[derive(Clone, Copy)]
-        #vis struct #ty;
+        #vis struct #ty(());
 
         impl #ty {
             const SITE: #private::GuardSite = {

@@ -11,6 +11,7 @@
 //! The allow path builds no message. Only an unmet rule is walked once more, by [`explain`],
 //! to word the denial and find the predicate that decided.
 
+use std::cell::Cell;
 use std::future::Future;
 
 use axum::http::request::Parts;
@@ -62,7 +63,9 @@ impl Customs for NoCustoms {
     }
 }
 
-/// What the evaluator needs before it can go on.
+/// What the evaluator needs before it can go on. Small, so that every node's answer is a
+/// register: the error of a failure waits in [`Facts`].
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Need {
     /// Who the user is, which the authenticator cannot tell without waiting.
     User,
@@ -70,8 +73,9 @@ pub(crate) enum Need {
     Grants,
     /// The verdict of custom predicate `index`.
     Custom(u16),
-    /// The authenticator or the store failed: the rule cannot be decided.
-    Failed(Error),
+    /// The authenticator or the store failed: the rule cannot be decided. The error is the
+    /// facts' ([`Facts::failure`]).
+    Failed,
 }
 
 /// What a walk of the tree reads: the request, its credentials, and the custom predicates'
@@ -80,6 +84,11 @@ pub(crate) struct Facts<'a> {
     parts: &'a Parts,
     credentials: &'a RequestCredentials,
     customs: &'a [Option<Verdict>],
+    failure: Cell<Option<Error>>,
+    /// The user and the grants once a leaf has read them: every later leaf of the walk reads
+    /// a plain value rather than asking the credentials again.
+    user: Cell<Option<Option<&'a str>>>,
+    grants: Cell<Option<&'a Grants>>,
 }
 
 impl<'a> Facts<'a> {
@@ -92,23 +101,51 @@ impl<'a> Facts<'a> {
             parts,
             credentials,
             customs,
+            failure: Cell::new(None),
+            user: Cell::new(None),
+            grants: Cell::new(None),
         }
+    }
+
+    /// The failure that stopped a walk with [`Need::Failed`].
+    pub(crate) fn failure(&self) -> Error {
+        self.failure
+            .take()
+            .unwrap_or_else(|| Error::configuration("a rule's evaluation failed without a cause"))
+    }
+
+    #[cold]
+    fn failed(&self, error: Error) -> Need {
+        self.failure.set(Some(error));
+        Need::Failed
     }
 
     #[inline]
     fn user(&self) -> Result<Option<&'a str>, Need> {
+        if let Some(user) = self.user.get() {
+            return Ok(user);
+        }
         match self.credentials.user_now(self.parts) {
-            Some(Ok(user)) => Ok(user),
-            Some(Err(error)) => Err(Need::Failed(error)),
+            Some(Ok(user)) => {
+                self.user.set(Some(user));
+                Ok(user)
+            }
+            Some(Err(error)) => Err(self.failed(error)),
             None => Err(Need::User),
         }
     }
 
     #[inline]
     fn grants(&self) -> Result<&'a Grants, Need> {
+        if let Some(grants) = self.grants.get() {
+            return Ok(grants);
+        }
         match self.credentials.grants_now(self.parts) {
-            Some(Ok(grants)) => Ok(grants),
-            Some(Err(error)) => Err(Need::Failed(error)),
+            Some(Ok(grants)) => {
+                self.grants.set(Some(grants));
+                Ok(grants)
+            }
+            Some(Err(error)) => Err(self.failed(error)),
             None => Err(Need::Grants),
         }
     }
@@ -122,6 +159,7 @@ impl<'a> Facts<'a> {
 }
 
 /// Whether `node` is met, as far as the facts tell without waiting.
+#[inline]
 pub(crate) fn decide(node: &Node, facts: &Facts<'_>) -> Result<bool, Need> {
     Ok(match *node.kind() {
         Kind::NotAnonymous => facts.user()?.is_some(),
@@ -243,6 +281,7 @@ pub(crate) async fn evaluate<C: Customs>(
             match decide(rule.root(), &facts) {
                 Ok(true) => return Ok(Verdict::Met),
                 Ok(false) => return Ok(Verdict::Unmet(explain(rule.root(), &facts))),
+                Err(Need::Failed) => return Err(facts.failure()),
                 Err(need) => need,
             }
         };
@@ -263,7 +302,7 @@ pub(crate) async fn evaluate<C: Customs>(
                     ));
                 }
             }
-            Need::Failed(error) => return Err(error),
+            Need::Failed => return Err(Error::configuration("a failure without a cause")),
         }
     }
 }

@@ -79,7 +79,8 @@ impl<'a> Origin<'a> {
 #[must_use = "futures do nothing unless polled"]
 pub struct GuardFuture<'a, T> {
     state: State<'a>,
-    guard: T,
+    /// The guard's constructor: a guard is a tuple struct of `()`.
+    guard: fn(()) -> T,
 }
 
 enum State<'a> {
@@ -110,26 +111,26 @@ impl<'a> State<'a> {
     }
 }
 
-impl<T: Copy + Unpin> Future for GuardFuture<'_, T> {
+impl<T> Future for GuardFuture<'_, T> {
     type Output = Result<T, Response>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         match this.state.poll(cx) {
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(this.guard)),
+            Poll::Ready(Ok(())) => Poll::Ready(Ok((this.guard)(()))),
             Poll::Ready(Err(refused)) => Poll::Ready(Err(refused)),
             Poll::Pending => Poll::Pending,
         }
     }
 }
 
-/// The guard of a rule of built-ins: `guard` when `site`'s rule lets the request through,
-/// else the response that refuses it.
+/// The guard of a rule of built-ins: the guard that `guard` makes when `site`'s rule lets the
+/// request through, else the response that refuses it.
 #[inline]
 pub fn guard<'a, T>(
     parts: &'a mut Parts,
     site: &'static GuardSite,
-    guard: T,
+    guard: fn(()) -> T,
 ) -> GuardFuture<'a, T> {
     GuardFuture {
         state: State::start(parts, site),
@@ -142,13 +143,13 @@ pub async fn guard_with<C, T>(
     parts: &mut Parts,
     site: &'static GuardSite,
     customs: C,
-    guard: T,
+    guard: fn(()) -> T,
 ) -> Result<T, Response>
 where
     C: Customs,
 {
     check_rule(parts, site, customs).await?;
-    Ok(guard)
+    Ok(guard(()))
 }
 
 /// `site`'s rule decided on the request, waiting for what must be waited for.
@@ -183,7 +184,11 @@ fn decide_now(parts: &Parts, site: &'static GuardSite) -> Option<Result<(), Resp
                 Err(error) => Err(denial::unavailable(parts, &error, site.handler)),
             })
         }
-        Err(Need::Failed(error)) => Some(Err(denial::unavailable(parts, &error, site.handler))),
+        Err(Need::Failed) => Some(Err(denial::unavailable(
+            parts,
+            &facts.failure(),
+            site.handler,
+        ))),
         Err(_) => None,
     }
 }

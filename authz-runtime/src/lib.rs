@@ -91,6 +91,16 @@
 //! `tracing` (target `authz`): an error never grants access. Each denial is logged at `info`
 //! with the handler, the rule, and the sub-predicate that decided.
 //!
+//! # Rules as data
+//!
+//! The macros compile each predicate into a static [`Rule`]: its tree of [`rule::Node`]s, with
+//! each node's kind, text and resolved message. One evaluator decides every rule, guards,
+//! `#[allow_only]` modules, [`predicate!`] values and [`RequireLayer`]s alike; only a custom
+//! predicate's call is generated code. [`guarded_handlers`] lists every guard with its rule as a
+//! tree, and a [`Denial`] (or, in your own denial response, a [`Denied`]) names the node that
+//! decided: the unmet child of an `all`, the missing member of an `in_all_groups`, the `any` or
+//! `not` whose condition failed, the custom predicate's call.
+//!
 //! [axum]: https://docs.rs/axum
 
 extern crate self as authz_runtime;

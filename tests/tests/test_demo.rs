@@ -18,6 +18,7 @@ use serde_json::Value;
 
 sql_suite!(
     signing_in_sends_the_user_back,
+    administrators_see_who_may_call_what,
     a_signed_in_user_without_the_group_gets_the_demos_403_page,
     json_clients_get_json_denials_and_never_a_redirect,
     signing_out_clears_the_ticket,
@@ -441,6 +442,36 @@ async fn signing_in_sends_the_user_back(database: &TestDatabase) {
     let admin = browser.get("/admin").await;
     admin.assert_says(StatusCode::OK, "Welcome to the admin side, root");
     admin.assert_says(StatusCode::OK, "Signed in as <strong>root</strong>");
+}
+
+/// `/admin/policies`: every guarded handler with its rule, for administrators only.
+async fn administrators_see_who_may_call_what(database: &TestDatabase) {
+    let site = serve(database).await;
+    site.user("visitor", &[]).await;
+    let visitor = site.browser();
+    visitor.sign_in("visitor").await;
+    visitor.get("/admin/policies").await.assert_says(
+        StatusCode::FORBIDDEN,
+        "The current user must belong to the group \"admin\"",
+    );
+
+    let root = site.browser();
+    root.sign_in("root").await;
+    let page = root.get("/admin/policies").await;
+    page.assert_says(StatusCode::OK, "Who may call what");
+    for row in [
+        "<td><code>demo::web::remove_post</code></td><td>require</td>",
+        "<td><code>demo::web::admin::policies</code></td><td>allow_only</td>",
+        "<td>Only administrators can remove blog posts</td>",
+        r#"any(is_user("root"), has_permission("manage"))"#,
+        r#"all(any(is_month(4), is_month(10)), has_permission("release"))"#,
+    ] {
+        page.assert_says(StatusCode::OK, row);
+    }
+    root.get("/admin").await.assert_says(
+        StatusCode::OK,
+        "<a href=\"/admin/policies\">Who may call what</a>",
+    );
 }
 
 /// Signed in without the group, the demo's own 403 page: the rule's message, and a way out.
