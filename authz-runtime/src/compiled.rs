@@ -1,6 +1,7 @@
 //! A compiled rule as a value: what `predicate!` returns, and what a guard decides.
 
 use std::borrow::Cow;
+use std::future::Future;
 
 use crate::evaluator::{self, Customs, NoCustoms};
 use crate::rule::Rule;
@@ -39,8 +40,22 @@ impl<C> Compiled<C> {
 // predicate is not one: the user meant their own type.
 #[diagnostic::do_not_recommend]
 impl<C: Customs> Predicate for Compiled<C> {
-    async fn evaluate(&self, ctx: &mut Context<'_>) -> Result<Verdict, Error> {
-        evaluator::evaluate(self.rule, &self.customs, ctx).await
+    fn evaluate(
+        &self,
+        ctx: &mut Context<'_>,
+    ) -> impl Future<Output = Result<Verdict, Error>> + Send {
+        // A rule of built-ins on credentials at hand is decided here, so that its future is
+        // only the answer: the evaluator's state machine is for what must wait.
+        let now = match self.rule.custom_predicates() {
+            0 => evaluator::decide_now(self.rule, ctx.parts(), ctx.credentials()),
+            _ => None,
+        };
+        async move {
+            match now {
+                Some(verdict) => verdict,
+                None => evaluator::evaluate(self.rule, &self.customs, ctx).await,
+            }
+        }
     }
 
     fn describe(&self) -> Cow<'static, str> {

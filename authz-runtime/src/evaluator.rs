@@ -17,6 +17,7 @@ use std::future::Future;
 use axum::http::request::Parts;
 
 use crate::credentials::RequestCredentials;
+use crate::grants::same_name;
 use crate::rule::{Kind, Message, MessagePiece, Node, Rule};
 use crate::{Context, Denial, Error, Grants, Verdict};
 
@@ -85,10 +86,6 @@ pub(crate) struct Facts<'a> {
     credentials: &'a RequestCredentials,
     customs: &'a [Option<Verdict>],
     failure: Cell<Option<Error>>,
-    /// The user and the grants once a leaf has read them: every later leaf of the walk reads
-    /// a plain value rather than asking the credentials again.
-    user: Cell<Option<Option<&'a str>>>,
-    grants: Cell<Option<&'a Grants>>,
 }
 
 impl<'a> Facts<'a> {
@@ -102,8 +99,6 @@ impl<'a> Facts<'a> {
             credentials,
             customs,
             failure: Cell::new(None),
-            user: Cell::new(None),
-            grants: Cell::new(None),
         }
     }
 
@@ -114,40 +109,48 @@ impl<'a> Facts<'a> {
             .unwrap_or_else(|| Error::configuration("a rule's evaluation failed without a cause"))
     }
 
-    #[cold]
-    fn failed(&self, error: Error) -> Need {
-        self.failure.set(Some(error));
-        Need::Failed
+    /// The user. Once known (every leaf after the first, every request after the first of a
+    /// cached user) it is one load, inline; finding it is the credentials' business, out of
+    /// line.
+    #[inline(always)]
+    fn user(&self) -> Result<Option<&'a str>, Need> {
+        match self.credentials.user_known() {
+            Some(user) => Ok(user),
+            None => self.find_user(),
+        }
     }
 
-    #[inline]
-    fn user(&self) -> Result<Option<&'a str>, Need> {
-        if let Some(user) = self.user.get() {
-            return Ok(user);
-        }
+    #[inline(never)]
+    fn find_user(&self) -> Result<Option<&'a str>, Need> {
         match self.credentials.user_now(self.parts) {
-            Some(Ok(user)) => {
-                self.user.set(Some(user));
-                Ok(user)
-            }
+            Some(Ok(user)) => Ok(user),
             Some(Err(error)) => Err(self.failed(error)),
             None => Err(Need::User),
         }
     }
 
-    #[inline]
+    /// The grants, as [`user`](Self::user) the user.
+    #[inline(always)]
     fn grants(&self) -> Result<&'a Grants, Need> {
-        if let Some(grants) = self.grants.get() {
-            return Ok(grants);
+        match self.credentials.grants_known() {
+            Some(grants) => Ok(grants),
+            None => self.find_grants(),
         }
+    }
+
+    #[inline(never)]
+    fn find_grants(&self) -> Result<&'a Grants, Need> {
         match self.credentials.grants_now(self.parts) {
-            Some(Ok(grants)) => {
-                self.grants.set(Some(grants));
-                Ok(grants)
-            }
+            Some(Ok(grants)) => Ok(grants),
             Some(Err(error)) => Err(self.failed(error)),
             None => Err(Need::Grants),
         }
+    }
+
+    #[cold]
+    fn failed(&self, error: Error) -> Need {
+        self.failure.set(Some(error));
+        Need::Failed
     }
 
     fn custom(&self, index: u16) -> Result<&'a Verdict, Need> {
@@ -159,12 +162,73 @@ impl<'a> Facts<'a> {
 }
 
 /// Whether `node` is met, as far as the facts tell without waiting.
-#[inline]
+///
+/// Leaves are decided in their parent's loop ([`leaf`], inline); only a combinator below a
+/// combinator is a call, so a rule of leaves under one `any` or `all` is one call.
 pub(crate) fn decide(node: &Node, facts: &Facts<'_>) -> Result<bool, Need> {
     Ok(match *node.kind() {
+        Kind::All(children) | Kind::InAllGroups(children) | Kind::HasAllPermissions(children) => {
+            for child in children {
+                if !child_met(child, facts)? {
+                    return Ok(false);
+                }
+            }
+            true
+        }
+        Kind::Any(children) => {
+            for child in children {
+                if child_met(child, facts)? {
+                    return Ok(true);
+                }
+            }
+            false
+        }
+        Kind::Not(child) => !child_met(child, facts)?,
+        ref kind => leaf(kind, facts)?,
+    })
+}
+
+/// A combinator's child: a leaf here, and so are the children of a list predicate
+/// (`in_all_groups`, ...) and a `not` of a leaf; any other combinator by a call.
+#[inline(always)]
+fn child_met(node: &Node, facts: &Facts<'_>) -> Result<bool, Need> {
+    match node.kind() {
+        Kind::InAllGroups(children) | Kind::HasAllPermissions(children) => {
+            for child in *children {
+                if !leaf(child.kind(), facts)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        Kind::Not(child) if is_leaf(child) => Ok(!leaf(child.kind(), facts)?),
+        Kind::All(_) | Kind::Any(_) | Kind::Not(_) => decide(node, facts),
+        kind => leaf(kind, facts),
+    }
+}
+
+/// Whether `node` is a leaf: a built-in naming a user, a group or a permission, or a custom
+/// predicate.
+#[inline(always)]
+fn is_leaf(node: &Node) -> bool {
+    !matches!(
+        node.kind(),
+        Kind::All(_)
+            | Kind::Any(_)
+            | Kind::Not(_)
+            | Kind::InAllGroups(_)
+            | Kind::HasAllPermissions(_)
+    )
+}
+
+/// Whether a leaf is met. Combinators are [`decide`]'s: here they are unmet, which no caller
+/// asks.
+#[inline(always)]
+fn leaf(kind: &Kind, facts: &Facts<'_>) -> Result<bool, Need> {
+    Ok(match *kind {
         Kind::NotAnonymous => facts.user()?.is_some(),
         Kind::IsAnonymous => facts.user()?.is_none(),
-        Kind::IsUser(name) => facts.user()? == Some(name),
+        Kind::IsUser(name) => facts.user()?.is_some_and(|user| same_name(user, name)),
         Kind::InGroup(group) => facts.grants()?.in_group(group),
         Kind::HasPermission(permission) => facts.grants()?.has_permission(permission),
         Kind::InAnyGroup(groups) => {
@@ -177,24 +241,12 @@ pub(crate) fn decide(node: &Node, facts: &Facts<'_>) -> Result<bool, Need> {
                 .iter()
                 .any(|permission| grants.has_permission(permission))
         }
-        Kind::All(children) | Kind::InAllGroups(children) | Kind::HasAllPermissions(children) => {
-            for child in children {
-                if !decide(child, facts)? {
-                    return Ok(false);
-                }
-            }
-            true
-        }
-        Kind::Any(children) => {
-            for child in children {
-                if decide(child, facts)? {
-                    return Ok(true);
-                }
-            }
-            false
-        }
-        Kind::Not(child) => !decide(child, facts)?,
         Kind::Custom(index) => facts.custom(index)?.is_met(),
+        Kind::All(_)
+        | Kind::InAllGroups(_)
+        | Kind::HasAllPermissions(_)
+        | Kind::Any(_)
+        | Kind::Not(_) => false,
     })
 }
 
@@ -266,6 +318,22 @@ fn any_message(message: &Message, children: &'static [Node], facts: &Facts<'_>) 
         }
     }
     text
+}
+
+/// `rule`, which calls no custom predicate, decided without waiting, or `None` when that
+/// would wait.
+pub(crate) fn decide_now(
+    rule: &'static Rule,
+    parts: &Parts,
+    credentials: &RequestCredentials,
+) -> Option<Result<Verdict, Error>> {
+    let facts = Facts::new(parts, credentials, &[]);
+    match decide(rule.root(), &facts) {
+        Ok(true) => Some(Ok(Verdict::Met)),
+        Ok(false) => Some(Ok(Verdict::Unmet(explain(rule.root(), &facts)))),
+        Err(Need::Failed) => Some(Err(facts.failure())),
+        Err(_) => None,
+    }
 }
 
 /// Decides `rule` on the request `ctx`, waiting for what must be waited for.

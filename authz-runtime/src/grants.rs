@@ -35,11 +35,13 @@ impl Grants {
     }
 
     /// Whether the user belongs to `group`.
+    #[inline]
     pub fn in_group(&self, group: &str) -> bool {
         self.groups.contains(group)
     }
 
     /// Whether one of the user's groups grants `permission`.
+    #[inline]
     pub fn has_permission(&self, permission: &str) -> bool {
         self.permissions.contains(permission)
     }
@@ -82,15 +84,40 @@ impl Names {
         }
     }
 
+    #[inline]
     fn contains(&self, name: &str) -> bool {
         match &self.index {
             Some(index) => index.contains(name),
-            None => self.sorted.iter().any(|known| **known == *name),
+            None => self.sorted.iter().any(|known| same_name(known, name)),
         }
     }
 
     fn iter(&self) -> impl Iterator<Item = &str> {
         self.sorted.iter().map(|name| &**name)
+    }
+}
+
+/// Whether two names are equal: `a == b`, without a call to `memcmp` for the short names of
+/// users, groups and permissions. Names of up to 16 bytes are compared as two overlapping
+/// words (or, under 4 bytes, byte by byte), all loads within the names.
+#[inline(always)]
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    fn word<const W: usize>(bytes: &[u8], at: usize) -> [u8; W] {
+        let mut word = [0; W];
+        word.copy_from_slice(&bytes[at..at + W]);
+        word
+    }
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, n - 4) == word::<4>(b, n - 4),
+        8..=16 => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, n - 8) == word::<8>(b, n - 8),
+        _ => a == b,
     }
 }
 
@@ -128,5 +155,25 @@ mod tests {
         assert_eq!(one, other);
         assert_eq!(one.groups().collect::<Vec<_>>(), ["a", "b"]);
         assert_ne!(one, Grants::new(["a"], ["x"]));
+    }
+
+    #[test]
+    fn names_are_equal_exactly_when_every_byte_is() {
+        for length in 0..40 {
+            let name: String = (0..length)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
+            assert!(same_name(&name, &name.clone()), "{name}");
+            assert!(
+                !same_name(&name, &format!("{name}x")),
+                "{name} is not {name}x"
+            );
+            for at in 0..length {
+                let mut other = name.clone().into_bytes();
+                other[at] = b'-';
+                let other = String::from_utf8(other).unwrap();
+                assert!(!same_name(&name, &other), "{name} is not {other}");
+            }
+        }
     }
 }
