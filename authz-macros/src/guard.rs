@@ -1,11 +1,15 @@
 //! The guard of one handler, for `#[require]` and for each handler that `#[allow_only]` guards.
 //!
-//! A guard is a unit struct beside the handler, with the handler's visibility, holding its
-//! site (handler, attribute, the static rule) as a constant, recorded in the audit registry,
-//! and implementing axum's `FromRequestParts` with one call into the runtime, whose future
-//! the runtime names: no per-handler state machine. It is inserted as the handler's first
-//! argument, after the guards that earlier expansions inserted, so that checks run outermost
-//! module first, then each `#[require]` top to bottom, before any other extractor.
+//! Beside the handler goes a unit struct, with the handler's visibility, whose `Site` impl
+//! holds the handler's site (handler, attribute, the static rule) as a constant, recorded in
+//! the audit registry. For a rule of built-ins the argument is the runtime's `Guard` of that
+//! struct, whose one `FromRequestParts` impl and future the runtime writes: the expansion has
+//! no impl of axum's traits and no state machine. For a rule with custom predicates the struct
+//! is the argument, and its `FromRequestParts` impl hands the user's calls to the runtime.
+//!
+//! The argument goes first, after the guards that earlier expansions inserted, so that checks
+//! run outermost module first, then each `#[require]` top to bottom, before any other
+//! extractor.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -40,9 +44,16 @@ pub(crate) fn guard(function: &mut ItemFn, attribute: &str, rule: &GuardRule) ->
         .iter()
         .take_while(|input| is_guard(input))
         .count();
-    let name = &function.sig.ident;
-    let ty = format_ident!("{}{}_{}", GUARD_TYPE, name, existing, span = name.span());
+    let name = function.sig.ident.clone();
+    let site = format_ident!("{}{}_{}", GUARD_TYPE, name, existing, span = name.span());
     let arg = format_ident!("{}{}", GUARD_ARG, existing);
+    // A rule of built-ins: the runtime's guard, generic over the site, is the argument. A rule
+    // with custom predicates: the site, whose extractor evaluates the user's calls, which only
+    // this crate can name.
+    let ty: syn::Type = match &rule.customs {
+        None => syn::parse_quote!(#private::Guard<#site>),
+        Some(_) => syn::parse_quote!(#site),
+    };
     function
         .sig
         .inputs
@@ -55,63 +66,59 @@ pub(crate) fn guard(function: &mut ItemFn, attribute: &str, rule: &GuardRule) ->
         None => quote!(::core::option::Option::None),
     };
     let position = existing as u32;
-    let (scope, rule_ref) = match &rule.source {
-        RuleSource::Inline(tokens) => (lower::scope(), quote!(&#tokens)),
-        RuleSource::Module(path) => (TokenStream::new(), quote!(&#path)),
+    let scope = lower::scope();
+    let rule_ref = match &rule.source {
+        RuleSource::Inline(tokens) => quote!(&#tokens),
+        RuleSource::Module(path) => quote!(&#path),
     };
-    let parts = quote!(__parts: &'__p mut #private::Parts, _: &__S);
-    // A rule of built-ins returns the future the runtime names; one with custom predicates,
-    // the runtime's async evaluation of them.
-    let (signature, decide) = match &rule.customs {
-        None => (
-            quote! {
-                #[allow(refining_impl_trait)]
-                fn from_request_parts<'__p>(#parts) -> #private::GuardFuture<'__p, Self>
-            },
-            quote!(#private::guard(__parts, &Self::SITE, Self)),
-        ),
-        Some(customs) => (
-            quote! {
-                fn from_request_parts<'__p>(#parts) -> impl ::core::future::Future<
+    let extractor = rule.customs.as_ref().map(|customs| {
+        quote! {
+            impl<__S: ::core::marker::Send + ::core::marker::Sync>
+                #private::FromRequestParts<__S> for #site
+            {
+                type Rejection = #private::Response;
+
+                fn from_request_parts(
+                    __parts: &mut #private::Parts,
+                    _: &__S,
+                ) -> impl ::core::future::Future<
                     Output = ::core::result::Result<Self, Self::Rejection>,
-                > + ::core::marker::Send
-            },
-            quote!(#private::guard_with(__parts, &Self::SITE, #customs, Self)),
-        ),
-    };
+                > + ::core::marker::Send {
+                    #private::guard_with(
+                        __parts,
+                        <Self as #private::Site>::SITE,
+                        #customs,
+                        Self,
+                    )
+                }
+            }
+        }
+    });
     let submit = registry_submit();
     quote! {
         #[doc(hidden)]
-        #[allow(non_camel_case_types, missing_docs, unreachable_pub)]
-        #vis struct #ty(());
+        #[allow(non_camel_case_types, missing_docs, unreachable_pub, dead_code)]
+        #vis struct #site(());
 
-        impl #ty {
-            const SITE: #private::GuardSite = {
+        impl #private::Site for #site {
+            const SITE: &'static #private::GuardSite = &{
                 #scope
-                #private::GuardSite {
-                    handler: ::core::concat!(::core::module_path!(), "::", #handler),
-                    attribute: #attribute,
-                    rule: #rule_ref,
-                    message: #message,
-                    position: #position,
-                    file: ::core::file!(),
-                    line: #line,
-                }
+                S::__new(
+                    ::core::concat!(::core::module_path!(), "::", #handler),
+                    #attribute,
+                    #rule_ref,
+                    #message,
+                    #position,
+                    ::core::file!(),
+                    #line,
+                )
             };
         }
 
         // The audit registry: every guard, listed by `authz_runtime::guarded_handlers()`.
-        #submit! { #ty::SITE }
+        #submit! { { use #private::Site as _; *#site::SITE } }
 
-        impl<__S: ::core::marker::Send + ::core::marker::Sync> #private::FromRequestParts<__S>
-            for #ty
-        {
-            type Rejection = #private::Response;
-
-            #signature {
-                #decide
-            }
-        }
+        #extractor
     }
 }
 

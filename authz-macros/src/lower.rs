@@ -13,18 +13,19 @@ use crate::ast::{Kind, Name, Predicate};
 use crate::message::{self, Piece};
 use crate::names::private;
 
-/// The rule as a constant expression of type `Rule`. Its nodes name the runtime's types as
-/// `K` (kind), `M` (message) and `N` (node), which `scope` brings in.
+/// The rule as a constant expression of type `Rule`. It names the runtime's types as `R`
+/// (rule), `N` (node), `K` (kind), `M` (message) and `P` (message piece), which `scope` brings
+/// in: a short name is a short expansion.
 pub(crate) fn rule(predicate: &Predicate) -> TokenStream {
-    let private = private();
     let root = node(predicate, &mut 0);
-    quote!(#private::Rule::__new(#root))
+    quote!(R::__new(#root))
 }
 
-/// The `use` that the tokens of [`rule`] need, at the top of the block they are in.
+/// The `use` that the tokens of [`rule`] need, at the top of the block they are in; `S`
+/// (a guard's site) too, for the guards.
 pub(crate) fn scope() -> TokenStream {
     let private = private();
-    quote!(use #private::{Kind as K, Message as M, Node as N};)
+    quote!(use #private::{GuardSite as S, Kind as K, Message as M, MessagePiece as P, Node as N, Rule as R};)
 }
 
 /// One node; `customs` numbers the custom predicates in source order.
@@ -112,10 +113,9 @@ fn node(predicate: &Predicate, customs: &mut u16) -> TokenStream {
                     Piece::FailedPredicates,
                 ]
             });
-            let private = private();
             let pieces = pieces.iter().map(|piece| match piece {
-                Piece::Text(text) => quote!(#private::MessagePiece::Text(#text)),
-                Piece::FailedPredicates => quote!(#private::MessagePiece::FailedPredicates),
+                Piece::Text(text) => quote!(P::Text(#text)),
+                Piece::FailedPredicates => quote!(P::FailedPredicates),
             });
             (
                 quote!(K::Any(&[#(#children),*])),

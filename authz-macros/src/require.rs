@@ -107,8 +107,9 @@ mod tests {
         count(expand(attr, item.clone())) - count(item)
     }
 
-    /// The rule is data and the guard one call into the runtime: the expansion of a rule of
-    /// built-ins stays small, and grows by a node's worth per predicate, not by code.
+    /// The rule is data and the guard the runtime's: the expansion of a rule of built-ins is
+    /// the site and its registration (no impl of axum's traits), and grows by a node's worth
+    /// per predicate, not by code. (242 and 303 tokens when these bounds were set.)
     #[test]
     fn a_rule_of_built_ins_expands_to_a_handful_of_items() {
         let one = expanded(quote!(has_permission("manage")));
@@ -116,17 +117,8 @@ mod tests {
             any(is_user("root"), has_permission("manage")),
             msg = "Only administrators can remove blog posts"
         ));
-        println!(
-            "EXPANSION {}",
-            expand(
-                quote!(has_permission("manage")),
-                quote!(
-                    async fn remove_post() {}
-                )
-            )
-        );
-        assert!(one <= 360, "{one} tokens for `has_permission`");
-        assert!(issue <= 420, "{issue} tokens for the issue's rule");
+        assert!(one <= 260, "{one} tokens for `has_permission`");
+        assert!(issue <= 320, "{issue} tokens for the issue's rule");
         // Each further predicate is one node of data: a few tokens, no code.
         let two = expanded(quote!(all(
             has_permission("manage"),

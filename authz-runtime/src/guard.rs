@@ -7,9 +7,11 @@
 //! predicates is awaited as they are.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::Response;
 
@@ -41,6 +43,28 @@ pub struct GuardSite {
 }
 
 impl GuardSite {
+    /// For the macros: the fields in order, so that an expansion spells no field names.
+    #[doc(hidden)]
+    pub const fn __new(
+        handler: &'static str,
+        attribute: &'static str,
+        rule: &'static Rule,
+        message: Option<&'static str>,
+        position: u32,
+        file: &'static str,
+        line: u32,
+    ) -> Self {
+        Self {
+            handler,
+            attribute,
+            rule,
+            message,
+            position,
+            file,
+            line,
+        }
+    }
+
     fn origin(&self) -> Origin<'static> {
         Origin {
             handler: self.handler,
@@ -72,15 +96,41 @@ impl<'a> Origin<'a> {
     }
 }
 
+/// What names a handler's site to its [`Guard`]: a unit struct per guarded handler, the only
+/// type the macros define for a rule of built-ins.
+#[doc(hidden)]
+pub trait Site: 'static {
+    /// The handler, the attribute and the rule.
+    const SITE: &'static GuardSite;
+}
+
+/// The guard of a rule of built-ins, the handler argument that `#[require]` and
+/// `#[allow_only]` insert. Generic over the site, so that its extractor is written once, here:
+/// a guarded handler costs its crate no trait impl to check, only what is generic below.
+#[doc(hidden)]
+pub struct Guard<S>(PhantomData<fn() -> S>);
+
+impl<M: Site, S: Send + Sync> FromRequestParts<S> for Guard<M> {
+    type Rejection = Response;
+
+    #[allow(refining_impl_trait)]
+    fn from_request_parts<'a>(parts: &'a mut Parts, _: &S) -> GuardFuture<'a, M> {
+        GuardFuture {
+            state: State::start(parts, M::SITE),
+            site: PhantomData,
+        }
+    }
+}
+
 /// The future of a guard of built-ins: named once here, so that no guard has an async state
-/// machine of its own. The only code generic over the guard is `poll`'s last step; the
-/// decision is the runtime's, compiled once.
+/// machine of its own. The decision is the runtime's, compiled once; what is generic over the
+/// site (its `poll` and its drop) is a few lines, as debug builds generate a function of each
+/// per guarded handler.
 #[doc(hidden)]
 #[must_use = "futures do nothing unless polled"]
-pub struct GuardFuture<'a, T> {
+pub struct GuardFuture<'a, M> {
     state: State<'a>,
-    /// The guard's constructor: a guard is a tuple struct of `()`.
-    guard: fn(()) -> T,
+    site: PhantomData<fn() -> M>,
 }
 
 enum State<'a> {
@@ -111,30 +161,15 @@ impl<'a> State<'a> {
     }
 }
 
-impl<T> Future for GuardFuture<'_, T> {
-    type Output = Result<T, Response>;
+impl<M> Future for GuardFuture<'_, M> {
+    type Output = Result<Guard<M>, Response>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        match this.state.poll(cx) {
-            Poll::Ready(Ok(())) => Poll::Ready(Ok((this.guard)(()))),
+        match self.get_mut().state.poll(cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(Guard(PhantomData))),
             Poll::Ready(Err(refused)) => Poll::Ready(Err(refused)),
             Poll::Pending => Poll::Pending,
         }
-    }
-}
-
-/// The guard of a rule of built-ins: the guard that `guard` makes when `site`'s rule lets the
-/// request through, else the response that refuses it.
-#[inline]
-pub fn guard<'a, T>(
-    parts: &'a mut Parts,
-    site: &'static GuardSite,
-    guard: fn(()) -> T,
-) -> GuardFuture<'a, T> {
-    GuardFuture {
-        state: State::start(parts, site),
-        guard,
     }
 }
 
