@@ -96,7 +96,9 @@
 //! The macros compile each predicate into a static [`Rule`]: its tree of [`rule::Node`]s, with
 //! each node's kind, text and resolved message. One evaluator decides every rule, guards,
 //! `#[allow_only]` modules, [`predicate!`] values and [`RequireLayer`]s alike; only a custom
-//! predicate's call is generated code. [`guarded_handlers`] lists every guard with its rule as a
+//! predicate's call is generated code: a guarded handler's argument is the runtime's guard of a
+//! unit struct that names the handler's site, so the expansion writes no impl of axum's traits
+//! for a rule of built-ins. [`guarded_handlers`] lists every guard with its rule as a
 //! tree, and a [`Denial`] (or, in your own denial response, a [`Denied`]) names the node that
 //! decided: the unmet child of an `all`, the missing member of an `in_all_groups`, the `any` or
 //! `not` whose condition failed, the custom predicate's call.
