@@ -91,6 +91,26 @@
 //! `tracing` (target `authz`): an error never grants access. Each denial is logged at `info`
 //! with the handler, the rule, and the sub-predicate that decided.
 //!
+//! # Checks inside handlers
+//!
+//! A handler that takes [`Authz`] can ask "may this user …?" without refusing, to show only the
+//! actions the visitor may take ([`Authz::is_met`]), and refuse exactly as a guard would once it
+//! has loaded the object a rule is about ([`Authz::require`], whose [`Refused`] is the guard's
+//! response). Any number of checks cost the request's one authentication and one store lookup,
+//! shared with its guards:
+//!
+//! ```
+//! use authz_runtime::{Authz, Refused, predicate};
+//!
+//! async fn home(mut authz: Authz) -> Result<String, Refused> {
+//!     let mut page = String::from("<h1>Blog</h1>");
+//!     if authz.is_met(&predicate!(has_permission("write"))).await? {
+//!         page.push_str(r#"<a href="/posts/new">Write a post</a>"#);
+//!     }
+//!     Ok(page)
+//! }
+//! ```
+//!
 //! # Rules as data
 //!
 //! The macros compile each predicate into a static [`Rule`]: its tree of [`rule::Node`]s, with
@@ -109,6 +129,7 @@ extern crate self as authz_runtime;
 
 mod authenticator;
 mod authz_layer;
+mod checks;
 mod compiled;
 mod context;
 mod credentials;
@@ -142,6 +163,7 @@ include!(concat!(env!("OUT_DIR"), "/private.rs"));
 
 pub use authenticator::Authenticator;
 pub use authz_layer::{AuthzLayer, AuthzService};
+pub use checks::{Authz, Refused};
 pub use compiled::Compiled;
 pub use context::Context;
 pub use denial::default_response;

@@ -9,7 +9,9 @@
 //! - only a post's author, or a manager, may edit it (an object-level rule);
 //! - `/api` answers JSON to bearer tokens;
 //! - `/manage` changes users, groups and permissions through the store's admin API;
-//! - `/admin/policies` and `demo policies` list every guarded handler with its rule.
+//! - `/admin/policies` and `demo policies` list every guarded handler with its rule;
+//! - the pages link only to what the visitor may do, asked with `Authz::is_met` of the
+//!   handlers' own rules.
 
 pub mod auth;
 pub mod cli;

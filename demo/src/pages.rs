@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use authz_runtime::Identity;
+use authz_runtime::{Authz, Identity, predicate};
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -12,24 +12,43 @@ use minijinja::Environment;
 use crate::csrf::CsrfToken;
 
 /// Who is looking at a page, and the CSRF token of the page's forms: what the header of every
-/// page needs (it shows the signed-in user and a sign-out form, which needs the token).
+/// page needs (it shows the signed-in user and a sign-out form, which needs the token, and
+/// only the links to the sides the visitor may use).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Visitor {
     /// The signed-in user, if any.
     pub(crate) user: Option<String>,
     /// The request's CSRF token.
     pub(crate) csrf: String,
+    /// Which links of the header lead somewhere the visitor may go.
+    pub(crate) may: May,
+}
+
+/// The header's links that the visitor may follow, asked of the same rules as the handlers'.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub(crate) struct May {
+    /// Start a release: the `release` permission (the month is the release page's to explain).
+    pub(crate) release: bool,
+    /// The admin side: `#[allow_only(in_group("admin"))]`.
+    pub(crate) admin: bool,
+    /// Users and groups: `#[allow_only(has_permission("manage_users"))]`.
+    pub(crate) manage_users: bool,
 }
 
 impl Visitor {
-    /// The visitor of `request`, known to be `user`.
+    /// The visitor of `request`, known to be `user`, shown no links but the home page's: for
+    /// the pages that are rendered where nothing can be asked (a denial).
     pub(crate) fn of(request: &Parts, user: Option<String>) -> Self {
         let csrf = request
             .extensions
             .get::<CsrfToken>()
             .map(|CsrfToken(token)| token.clone())
             .unwrap_or_default();
-        Self { user, csrf }
+        Self {
+            user,
+            csrf,
+            may: May::default(),
+        }
     }
 }
 
@@ -38,7 +57,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Identity(user) = Identity::from_request_parts(parts, state).await?;
-        Ok(Self::of(parts, user))
+        let mut authz = Authz::from_request_parts(parts, state).await?;
+        // One lookup of the visitor's grants for the three, shared with the page's guards.
+        let may = May {
+            release: authz.is_met(&predicate!(has_permission("release"))).await?,
+            admin: authz.is_met(&predicate!(in_group("admin"))).await?,
+            manage_users: authz
+                .is_met(&predicate!(has_permission("manage_users")))
+                .await?,
+        };
+        Ok(Self {
+            may,
+            ..Self::of(parts, user)
+        })
     }
 }
 
@@ -80,6 +111,7 @@ pub(crate) fn render(
     let context = minijinja::context! {
         user => &visitor.user,
         csrf => &visitor.csrf,
+        may => minijinja::value::Serde(visitor.may),
         ..context
     };
     let rendered = TEMPLATES

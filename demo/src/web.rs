@@ -1,7 +1,7 @@
 //! The demo's routes: each guarded as the seeds guard theirs.
 
 use authz_runtime::signin::{BearerAuthenticator, TicketAuthenticator, safe_came_from};
-use authz_runtime::{AuthzLayer, Denied, Error, require};
+use authz_runtime::{Authz, AuthzLayer, Denied, Error, Refused, predicate, require};
 use axum::Router;
 use axum::extract::{Extension, Form, Path, Query};
 use axum::http::StatusCode;
@@ -140,34 +140,59 @@ fn failed(error: DemoError, visitor: &Visitor) -> Response {
     )
 }
 
-async fn home(visitor: Visitor, Extension(demo): Extension<Demo>) -> Response {
+async fn home(visitor: Visitor, mut authz: Authz, Extension(demo): Extension<Demo>) -> Response {
+    let actions = match post_actions(&mut authz).await {
+        Ok(actions) => actions,
+        Err(refused) => return refused.into_response(),
+    };
     match demo.posts().await {
         Ok(posts) => render(
             StatusCode::OK,
             "home.html",
             &visitor,
-            minijinja::context! { posts => Serde(&posts) },
+            minijinja::context! { posts => Serde(&posts), ..actions },
         ),
         Err(error) => failed(error, &visitor),
     }
 }
 
+/// What the post pages offer the visitor, asked of the rules of `edit_post` and `remove_post`:
+/// `may_manage` (editing any post; the author of a post may edit it too) and `may_remove`.
+async fn post_actions(authz: &mut Authz) -> Result<minijinja::Value, Refused> {
+    Ok(minijinja::context! {
+        may_manage => authz.is_met(&predicate!(has_permission("manage"))).await?,
+        may_remove => authz
+            .is_met(&predicate!(any(is_user("root"), has_permission("manage"))))
+            .await?,
+    })
+}
+
 async fn show_post(
     Path(id): Path<i64>,
     visitor: Visitor,
+    mut authz: Authz,
     Extension(demo): Extension<Demo>,
 ) -> Response {
-    post_page("post.html", &demo, id, &visitor).await
+    match post_actions(&mut authz).await {
+        Ok(actions) => post_page("post.html", &demo, id, &visitor, actions).await,
+        Err(refused) => refused.into_response(),
+    }
 }
 
 /// A page about post `id`, or 404.
-async fn post_page(template: &str, demo: &Demo, id: i64, visitor: &Visitor) -> Response {
+async fn post_page(
+    template: &str,
+    demo: &Demo,
+    id: i64,
+    visitor: &Visitor,
+    extra: minijinja::Value,
+) -> Response {
     match demo.post(id).await {
         Ok(Some(post)) => render(
             StatusCode::OK,
             template,
             visitor,
-            minijinja::context! { post => Serde(&post) },
+            minijinja::context! { post => Serde(&post), ..extra },
         ),
         Ok(None) => message(StatusCode::NOT_FOUND, "No such post", "", visitor),
         Err(error) => failed(error, visitor),
@@ -180,7 +205,7 @@ async fn edit_form(
     visitor: Visitor,
     Extension(demo): Extension<Demo>,
 ) -> Response {
-    post_page("edit.html", &demo, id, &visitor).await
+    post_page("edit.html", &demo, id, &visitor, minijinja::context! {}).await
 }
 
 // The forms' `csrf` field is the CSRF middleware's, checked before any handler runs.

@@ -36,6 +36,7 @@ sql_suite!(
     signing_out_works_from_the_403_page_and_message_pages,
     cookies_are_secure_only_when_the_demo_is_set_to,
     a_failed_sign_in_still_shows_who_is_signed_in,
+    pages_show_only_the_actions_the_visitor_may_take,
 );
 
 const ROOT_PASSWORD: &str = "root-password";
@@ -1654,4 +1655,78 @@ async fn a_failed_sign_in_still_shows_who_is_signed_in(database: &TestDatabase) 
         .post_form("/logout", &[("csrf", &failed.csrf())])
         .await;
     signed_out.assert_see_other("/");
+}
+
+/// The header and the post pages link only to what the visitor may do, asked of the handlers'
+/// own rules with `Authz::is_met`: a link that is shown leads to a page that lets them in.
+async fn pages_show_only_the_actions_the_visitor_may_take(database: &TestDatabase) {
+    let site = serve(database).await;
+    site.user("visitor", &[]).await;
+    site.user("releaser", &["release-team"]).await;
+    site.demo
+        .set_password("editor", &password_of("editor"))
+        .await
+        .expect("editor's password is set");
+    let own = site.post_by("editor").await;
+    let other = site.post_by("root").await;
+    let edit = |post: i64| format!(r#"href="/posts/{post}/edit""#);
+    let remove = |post: i64| format!(r#"action="/posts/{post}/delete""#);
+    let header = [
+        r#"href="/release""#,
+        r#"href="/admin""#,
+        r#"href="/manage""#,
+    ];
+
+    // Who, the header's links shown (Release, Admin, Users & groups), the posts whose Edit is
+    // shown, whether Remove is.
+    type Case<'a> = (Option<&'a str>, [bool; 3], &'a [i64], bool);
+    let cases: [Case; 5] = [
+        (None, [false, false, false], &[], false),
+        (Some("visitor"), [false, false, false], &[], false),
+        (Some("releaser"), [true, false, false], &[], false),
+        (Some("editor"), [false, false, false], &[own], false),
+        (Some("root"), [true, true, true], &[own, other], true),
+    ];
+    for (who, links, editable, removable) in cases {
+        let browser = site.browser();
+        if let Some(user) = who {
+            browser.sign_in(user).await;
+        }
+        let home = browser.get("/").await;
+        assert_eq!(home.status, StatusCode::OK, "{who:?}");
+        for (link, shown) in header.iter().zip(links) {
+            assert_eq!(home.body.contains(link), shown, "{link} for {who:?}");
+        }
+        for post in [own, other] {
+            let may_edit = editable.contains(&post);
+            assert_eq!(
+                home.body.contains(&edit(post)),
+                may_edit,
+                "edit {post} for {who:?}"
+            );
+            assert_eq!(
+                home.body.contains(&remove(post)),
+                removable,
+                "remove {post} for {who:?}"
+            );
+            let page = browser.get(&format!("/posts/{post}")).await;
+            assert_eq!(page.status, StatusCode::OK, "{who:?}");
+            assert_eq!(
+                page.body.contains(&edit(post)),
+                may_edit,
+                "post {post} for {who:?}"
+            );
+            // What is shown lets them in; what is hidden would not.
+            let form = browser.get(&format!("/posts/{post}/edit")).await;
+            assert_eq!(
+                form.status == StatusCode::OK,
+                may_edit,
+                "{post} for {who:?}"
+            );
+        }
+        for (path, shown) in ["/admin", "/manage"].into_iter().zip([links[1], links[2]]) {
+            let page = browser.get(path).await;
+            assert_eq!(page.status == StatusCode::OK, shown, "{path} for {who:?}");
+        }
+    }
 }

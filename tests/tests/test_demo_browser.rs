@@ -66,6 +66,17 @@ async fn a_browser_is_sent_to_sign_in_and_sees_the_pages() {
     .unwrap();
     assert!(home.contains("<h1>The blog</h1>"), "{home}");
     assert!(home.contains("Notes from the editor"), "{home}");
+    // An anonymous visitor is offered none of the actions they may not take.
+    for hidden in [
+        "/edit\"",
+        "/delete\"",
+        "href=\"/admin\"",
+        "href=\"/release\"",
+        "href=\"/manage\"",
+    ] {
+        assert!(!home.contains(hidden), "{hidden} in {home}");
+    }
+    assert!(home.contains("href=\"/login\""), "{home}");
 
     // The admin side sends an anonymous browser to sign in, remembering where it was going.
     let admin = tokio::task::spawn_blocking(move || rendered(&format!("{base}/admin")))
