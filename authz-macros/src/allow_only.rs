@@ -366,19 +366,20 @@ fn mark_public(module: &mut ItemMod) {
     };
     for item in items {
         match item {
-            Item::Fn(function) => public::mark(&mut function.attrs),
-            Item::Use(import) => public::mark(&mut import.attrs),
+            Item::Fn(function) => public::mark(&mut function.attrs, false),
+            Item::Use(import) => public::mark(&mut import.attrs, false),
             Item::Impl(block) => {
+                let in_trait = block.trait_.is_some();
                 for item in &mut block.items {
                     if let ImplItem::Fn(function) = item {
-                        public::mark(&mut function.attrs);
+                        public::mark(&mut function.attrs, in_trait);
                     }
                 }
             }
             Item::Trait(definition) => {
                 for item in &mut definition.items {
                     if let TraitItem::Fn(function) = item {
-                        public::mark(&mut function.attrs);
+                        public::mark(&mut function.attrs, true);
                     }
                 }
             }

@@ -73,6 +73,9 @@ pub(crate) fn guard(function: &mut ItemFn, attribute: &str, rule: &GuardRule) ->
     };
     let extractor = rule.customs.as_ref().map(|customs| {
         quote! {
+            impl #private::GuardArgument for #site {}
+
+
             impl<__S: ::core::marker::Send + ::core::marker::Sync>
                 #private::FromRequestParts<__S> for #site
             {

@@ -285,9 +285,15 @@ pub fn allow_only(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// It goes on a handler (`async fn`), an associated function or a `pub use` inside an
 /// `#[allow_only]` module, nested modules included, written `#[public]` or
 /// `#[authz_runtime::public]`; the module's guard then leaves that item alone, and its own
-/// `#[require]` still applies. It takes no arguments. Anywhere else, and under another name
-/// (`use authz_runtime::public as open;`), it is a compile error, so that an exemption is
-/// never silently lost.
+/// `#[require]` still applies. On a handler outside any `#[allow_only]` module it marks the
+/// handler open on purpose, which is what [`authz_runtime::routing`]'s `get`, `post`, … accept
+/// in place of a guard (the marker is an argument the handler gains, the runtime's `Open`,
+/// which extracts nothing). It takes no arguments. On a handler that is guarded after all (by
+/// a `#[require]`, or by an `#[allow_only]` module that did not recognise it under another
+/// name, `use authz_runtime::public as open;`), and on anything but a handler, an associated
+/// function or a `pub use`, it is a compile error, so that an exemption is never silently lost.
+///
+/// [`authz_runtime::routing`]: https://docs.rs/authz-runtime/latest/authz_runtime/routing/
 #[proc_macro_attribute]
 pub fn public(attr: TokenStream, item: TokenStream) -> TokenStream {
     public::expand(attr.into(), item.into()).into()

@@ -34,5 +34,12 @@ pub(crate) const MODULE_RULE: &str = "__authz_module_rule_";
 /// predicates, numbered as the rule is.
 pub(crate) const MODULE_CUSTOMS: &str = "__authz_module_customs_";
 
+/// The argument that `#[public]` inserts into an open handler.
+pub(crate) const OPEN_ARG: &str = "__authz_public";
+
+/// Argument of `#[public]` that `#[allow_only]` adds when it has honoured the marker on a
+/// trait's function or a trait impl's, whose signature takes no marker.
+pub(crate) const PUBLIC_SEEN_AS_IS: &str = "__authz_in_allow_only_as_is";
+
 /// Argument of `#[public]` that `#[allow_only]` adds when it has honoured the marker.
 pub(crate) const PUBLIC_SEEN: &str = "__authz_in_allow_only";

@@ -1,42 +1,81 @@
 //! The `#[public]` marker: an exemption that `#[allow_only]` reads, and a macro of its own that
-//! reports the marker wherever no `#[allow_only]` has honoured it.
+//! marks the handler open on purpose (its first argument, the runtime's `Open`, is what the
+//! guarded routing accepts in place of a guard) and refuses the marker where it has no meaning.
 //!
 //! `#[allow_only]` does not remove the marker (that would leave the user's
 //! `use authz_runtime::public;` unused): it rewrites it to `#[public(__authz_in_allow_only)]`,
 //! which the marker's macro then accepts silently.
 
 use proc_macro2::{Span, TokenStream};
-use syn::{Attribute, Ident, ItemFn, Meta, Path};
+use quote::ToTokens;
+use syn::{Attribute, FnArg, Ident, ItemFn, Meta, Pat, Path};
 
 use crate::fallback::{first_token_span, with_error};
-use crate::names::PUBLIC_SEEN;
+use crate::names::{GUARD_ARG, OPEN_ARG, PUBLIC_SEEN, PUBLIC_SEEN_AS_IS, private};
 use crate::parse::Errors;
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
-    if attr.to_string() == PUBLIC_SEEN {
-        // `#[allow_only]` only marks the items where it honours the marker.
+    let attr_text = attr.to_string();
+    if attr_text == PUBLIC_SEEN_AS_IS {
+        // A trait's function: its signature is the trait's, and takes no marker.
         return item;
     }
+    let honoured = attr_text == PUBLIC_SEEN;
     let mut errors = Errors::default();
-    if syn::parse2::<ItemFn>(item.clone()).is_err() {
-        // Said first, and alone: where the marker goes also answers where it has a meaning.
-        errors.at(
+    match syn::parse2::<ItemFn>(item.clone()) {
+        // Open on purpose, inside an `#[allow_only]` module or not: the handler's first
+        // argument says so to the guarded routing.
+        Ok(function) if honoured => return mark_open(function),
+        Ok(function) if attr.is_empty() && !is_guarded(&function) => return mark_open(function),
+        Ok(_) if attr.is_empty() => errors.at(
+            Span::call_site(),
+            "this handler is guarded, so `#[public]` leaves nothing open: inside an \
+             `#[allow_only]` module the marker is honoured as `#[public]` or \
+             `#[authz_runtime::public]`, not under another name; elsewhere remove it or the guard",
+        ),
+        Ok(_) => errors.spanned(attr, "`#[public]` takes no arguments"),
+        // A `pub use` that `#[allow_only]` honoured: the re-exported handler is marked, or
+        // not, where it is defined.
+        Err(_) if honoured => return item,
+        Err(_) => errors.at(
             first_token_span(&item),
             "`#[public]` goes on a handler, an associated function or a `pub use` inside an \
              `#[allow_only]` module",
-        );
-    } else if attr.is_empty() {
-        errors.at(
-            Span::call_site(),
-            "`#[public]` only has a meaning on a handler inside an `#[allow_only]` module",
-        );
-    } else {
-        errors.spanned(attr, "`#[public]` takes no arguments");
+        ),
     }
     match errors.finish(()) {
         Ok(()) => item,
         Err(error) => with_error(item, error),
     }
+}
+
+/// Whether an `#[allow_only]` or a `#[require]` around the marker has guarded `function`.
+fn is_guarded(function: &ItemFn) -> bool {
+    function.sig.inputs.iter().any(|input| match input {
+        FnArg::Typed(typed) => {
+            matches!(&*typed.pat, Pat::Ident(ident) if ident.ident.to_string().starts_with(GUARD_ARG))
+        }
+        FnArg::Receiver(_) => false,
+    })
+}
+
+/// `function` with the marker of an open handler as its first argument, once. Only a
+/// function that could be a handler (async, no `self`) takes it.
+fn mark_open(mut function: ItemFn) -> TokenStream {
+    let handler = function.sig.asyncness.is_some() && function.sig.receiver().is_none();
+    let marked = function.sig.inputs.iter().any(|input| match input {
+        FnArg::Typed(typed) => matches!(&*typed.pat, Pat::Ident(ident) if ident.ident == OPEN_ARG),
+        FnArg::Receiver(_) => false,
+    });
+    if handler && !marked {
+        let private = private();
+        let arg = Ident::new(OPEN_ARG, Span::call_site());
+        function
+            .sig
+            .inputs
+            .insert(0, syn::parse_quote!(#arg: #private::Open));
+    }
+    function.into_token_stream()
 }
 
 /// Whether `attrs` hold the marker: `#[public]`, `#[authz_runtime::public]` or
@@ -74,11 +113,16 @@ pub(crate) fn names_runtime_macro(path: &Path, name: &str) -> bool {
 /// Rewrites `#[public]` to `#[public(__authz_in_allow_only)]`, telling the marker's own macro
 /// that an enclosing `#[allow_only]` has honoured it. A marker with arguments is left for the
 /// macro to report.
-pub(crate) fn mark(attrs: &mut [Attribute]) {
+pub(crate) fn mark(attrs: &mut [Attribute], in_trait: bool) {
     for attr in attrs.iter_mut().filter(|attr| is_marker(attr.path())) {
         if matches!(attr.meta, Meta::Path(_)) {
             let path = attr.path().clone();
-            let seen = Ident::new(PUBLIC_SEEN, Span::call_site());
+            let seen = if in_trait {
+                PUBLIC_SEEN_AS_IS
+            } else {
+                PUBLIC_SEEN
+            };
+            let seen = Ident::new(seen, Span::call_site());
             *attr = syn::parse_quote!(#[#path(#seen)]);
         }
     }

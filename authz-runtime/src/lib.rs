@@ -144,6 +144,7 @@ mod identity;
 mod predicate;
 mod registry;
 mod require_layer;
+pub mod routing;
 pub mod rule;
 mod settings;
 mod store;

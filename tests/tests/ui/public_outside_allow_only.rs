@@ -1,6 +1,0 @@
-use authz_runtime::public;
-
-#[public]
-async fn login() {}
-
-fn main() {}
