@@ -39,6 +39,9 @@
 //! let app: Router = Router::new().route("/", get(forgotten));
 //! ```
 //!
+//! A router whose routes all share one rule needs no guard per handler: [`protected`] puts the
+//! rule in front of every route of a router, by construction.
+//!
 //! Two methods on one path: `get(edit_form).merge(post(edit))`. To keep axum's own routing
 //! functions out of a crate, forbid them with clippy's `disallowed-methods` in its
 //! `clippy.toml` (the demo ships one):
@@ -54,12 +57,14 @@
 use std::convert::Infallible;
 use std::future::{Ready, ready};
 
+use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::routing::{self, MethodRouter};
 
 use crate::guard::Guard;
+use crate::{Predicate, RequireLayer};
 
 /// The first argument of a guarded or public handler: what the macros insert.
 #[doc(hidden)]
@@ -219,4 +224,35 @@ where
     S: Clone + Send + Sync + 'static,
 {
     routing::any(handler)
+}
+
+/// `router` with `predicate` in front of every one of its routes (a [`RequireLayer`] added with
+/// `route_layer`): the way to route handlers that carry no guard of their own, for a router
+/// whose routes all share one rule. Unknown paths still answer 404.
+///
+/// ```
+/// use authz_runtime::routing::protected;
+/// use authz_runtime::testing::TestAuthenticator;
+/// use authz_runtime::{AuthzLayer, MemoryStore, predicate};
+/// use axum::Router;
+///
+/// async fn metrics() -> &'static str {
+///     "requests 42"
+/// }
+///
+/// # #[allow(clippy::disallowed_methods)]
+/// let ops: Router = protected(
+///     predicate!(in_group("ops")),
+///     Router::new().route("/metrics", axum::routing::get(metrics)),
+/// );
+/// let app: Router = Router::new()
+///     .nest("/ops", ops)
+///     .layer(AuthzLayer::new(TestAuthenticator::default(), MemoryStore::default()));
+/// ```
+pub fn protected<P, S>(predicate: P, router: Router<S>) -> Router<S>
+where
+    P: Predicate + 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    router.route_layer(RequireLayer::new(predicate))
 }
