@@ -25,6 +25,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let valid = compile(attr, &mut errors);
     let module = match syn::parse2::<Item>(item.clone()) {
+        Ok(Item::Impl(block)) => return controller(valid.as_ref(), block, errors),
         Ok(Item::Mod(module)) if module.content.is_none() => {
             let name = &module.ident;
             errors.at(
@@ -40,15 +41,17 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         Ok(Item::Fn(_)) => {
             errors.at(
                 first_token_span(&item),
-                "`#[allow_only]` goes on an inline module, such as `mod admin { … }`; \
-                 to guard one handler, write `#[require(…)]`",
+                "`#[allow_only]` goes on an inline module, such as `mod admin { … }`, or on a \
+                 controller's `impl`, such as `impl Admin { … }`; to guard one handler, write \
+                 `#[require(…)]`",
             );
             None
         }
         _ => {
             errors.at(
                 first_token_span(&item),
-                "`#[allow_only]` goes on an inline module, such as `mod admin { … }`",
+                "`#[allow_only]` goes on an inline module, such as `mod admin { … }`, or on a \
+                 controller's `impl`, such as `impl Admin { … }`",
             );
             None
         }
@@ -81,6 +84,39 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         (Err(error), ..) => with_error(item, error),
         // Every path that drops `valid` or `module` records an error.
         _ => item,
+    }
+}
+
+/// `#[allow_only]` on a controller's `impl`; on an error the block as written, with its
+/// `#[require]`s taken off (inside an `impl` they could only add errors) and its `#[public]`s
+/// marked as seen.
+fn controller(valid: Option<&Valid>, block: ItemImpl, mut errors: Errors) -> TokenStream {
+    let mut fallback = block.clone();
+    let guarded = valid.map(|valid| crate::controller::expand(valid, block, &mut errors));
+    match (errors.finish(()), guarded) {
+        (Ok(()), Some(guarded)) => guarded,
+        (result, _) => {
+            for item in &mut fallback.items {
+                if let ImplItem::Fn(function) = item {
+                    for attr in &mut function.attrs {
+                        if public::names_runtime_macro(attr.path(), "require") {
+                            let path = attr.path().clone();
+                            let seen = proc_macro2::Ident::new(
+                                crate::names::REQUIRE_SEEN,
+                                proc_macro2::Span::call_site(),
+                            );
+                            *attr = syn::parse_quote!(#[#path(#seen)]);
+                        }
+                    }
+                    public::mark(&mut function.attrs, false);
+                }
+            }
+            match result {
+                Err(error) => with_error(fallback.into_token_stream(), error),
+                // `valid` is `None` only with an error recorded.
+                Ok(()) => fallback.into_token_stream(),
+            }
+        }
     }
 }
 
@@ -220,6 +256,19 @@ fn guard_module(
                 }
             }
             Item::Mod(inner) => guard_module(inner, rule, depth + 1, checked, errors),
+            // A controller of its own, whose `#[allow_only]` checks it: the module's guard
+            // goes first.
+            Item::Impl(block)
+                if block
+                    .attrs
+                    .iter()
+                    .any(|attr| public::names_runtime_macro(attr.path(), "allow_only")) =>
+            {
+                guards.extend(crate::controller::guard_nested(
+                    block,
+                    &rule.for_guard(depth),
+                ));
+            }
             Item::Impl(block) => check_impl(block, errors),
             Item::Trait(definition) => check_trait(definition, errors),
             Item::Use(import) => check_use(import, errors),

@@ -37,6 +37,17 @@ pub(crate) struct GuardRule {
 
 /// Inserts a guard argument into `function` and returns the guard's definition.
 pub(crate) fn guard(function: &mut ItemFn, attribute: &str, rule: &GuardRule) -> TokenStream {
+    guard_of(function, None, attribute, rule)
+}
+
+/// [`guard`], for `function` of `owner` (an associated function, routed as `Owner::function`)
+/// when there is one: the guard's definition then goes beside the `impl`.
+pub(crate) fn guard_of(
+    function: &mut ItemFn,
+    owner: Option<&syn::Ident>,
+    attribute: &str,
+    rule: &GuardRule,
+) -> TokenStream {
     let private = private();
     let existing = function
         .sig
@@ -45,7 +56,17 @@ pub(crate) fn guard(function: &mut ItemFn, attribute: &str, rule: &GuardRule) ->
         .take_while(|input| is_guard(input))
         .count();
     let name = function.sig.ident.clone();
-    let site = format_ident!("{}{}_{}", GUARD_TYPE, name, existing, span = name.span());
+    let site = match owner {
+        Some(owner) => format_ident!(
+            "{}{}_{}_{}",
+            GUARD_TYPE,
+            owner,
+            name,
+            existing,
+            span = name.span()
+        ),
+        None => format_ident!("{}{}_{}", GUARD_TYPE, name, existing, span = name.span()),
+    };
     let arg = format_ident!("{}{}", GUARD_ARG, existing);
     // A rule of built-ins: the runtime's guard, generic over the site, is the argument. A rule
     // with custom predicates: the site, whose extractor evaluates the user's calls, which only
@@ -59,7 +80,10 @@ pub(crate) fn guard(function: &mut ItemFn, attribute: &str, rule: &GuardRule) ->
         .inputs
         .insert(existing, syn::parse_quote!(#arg: #ty));
     let vis = &function.vis;
-    let handler = name.to_string();
+    let handler = match owner {
+        Some(owner) => format!("{owner}::{name}"),
+        None => name.to_string(),
+    };
     let line = quote_spanned!(name.span()=> ::core::line!());
     let message = match &rule.message {
         Some(message) => quote!(::core::option::Option::Some(#message)),

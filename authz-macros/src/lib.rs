@@ -11,6 +11,7 @@
 
 mod allow_only;
 mod ast;
+mod controller;
 mod fallback;
 mod guard;
 mod lower;
@@ -228,7 +229,51 @@ pub fn require(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// The module's items must be inline: on `mod admin;` the attribute reports that, after rustc's
 /// own error for file modules in macro input (E0658, an unstable feature that no macro can
-/// avoid on stable Rust).
+/// avoid on stable Rust). For a route module in a file of its own, guard a controller instead.
+///
+/// # Controllers: route modules in files
+///
+/// On an inherent `impl` block, the attribute guards the block's associated functions that
+/// could be handlers (async, no `self`, no argument by reference), routed as `Admin::home`: a
+/// controller, as TurboGears' controllers are classes. The block can sit in a file module
+/// (`mod admin;` and `src/admin.rs`), where a module attribute cannot. Its functions take
+/// `#[public]` and `#[require]` as a module's do, in the same order (the controller's rule
+/// first, then each `#[require]` top to bottom), and each is an entry of
+/// `guarded_handlers()` (`admin::Admin::home`). A controller inside an `#[allow_only]` module
+/// is guarded by the module's rule first. Trait impls and generic blocks are refused.
+///
+/// ```
+/// use authz_runtime::routing::get;
+/// use authz_runtime::testing::TestAuthenticator;
+/// use authz_runtime::{AuthzLayer, MemoryStore, allow_only, public, require};
+/// use axum::Router;
+///
+/// // In `src/admin.rs`, declared by `mod admin;`:
+/// pub struct Admin;
+///
+/// #[allow_only(in_group("admin"))]
+/// impl Admin {
+///     pub async fn home() -> &'static str {
+///         "the admin side"
+///     }
+///
+///     #[public]
+///     pub async fn login() -> &'static str {
+///         "sign in"
+///     }
+///
+///     #[require(has_permission("manage_users"))]
+///     pub async fn users() -> &'static str {
+///         "the users"
+///     }
+/// }
+///
+/// let app: Router = Router::new()
+///     .route("/admin", get(Admin::home))
+///     .route("/admin/login", get(Admin::login))
+///     .route("/admin/users", get(Admin::users))
+///     .layer(AuthzLayer::new(TestAuthenticator::default(), MemoryStore::default()));
+/// ```
 #[proc_macro_attribute]
 pub fn allow_only(attr: TokenStream, item: TokenStream) -> TokenStream {
     allow_only::expand(attr.into(), item.into()).into()

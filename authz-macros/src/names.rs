@@ -34,6 +34,11 @@ pub(crate) const MODULE_RULE: &str = "__authz_module_rule_";
 /// predicates, numbered as the rule is.
 pub(crate) const MODULE_CUSTOMS: &str = "__authz_module_customs_";
 
+/// Argument of `#[require]` that a controller's `#[allow_only]` leaves in place of the
+/// arguments once it has expanded the attribute itself (inside an `impl`, the guard's items
+/// could not go).
+pub(crate) const REQUIRE_SEEN: &str = "__authz_in_allow_only";
+
 /// The argument that `#[public]` inserts into an open handler.
 pub(crate) const OPEN_ARG: &str = "__authz_public";
 

@@ -8,10 +8,15 @@ use syn::{FnArg, ItemFn};
 use crate::fallback::{first_token_span, with_error};
 use crate::guard::{GuardRule, RuleSource, guard};
 use crate::lower;
+use crate::names::REQUIRE_SEEN;
 use crate::parse::Errors;
 use crate::valid::compile;
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    if attr.to_string() == REQUIRE_SEEN {
+        // A controller's `#[allow_only]` expanded this one already.
+        return item;
+    }
     let mut errors = Errors::default();
     let valid = compile(attr, &mut errors);
     let function = match syn::parse2::<ItemFn>(item.clone()) {
