@@ -6,6 +6,11 @@
 //! The model is repoze.what as TurboGears 2 uses it, with its predicates, their semantics and
 //! their messages, byte for byte.
 //!
+//! This page is the overview; the [`guide`] holds the reference, a chapter per module: the
+//! predicate language, what a request gets, controllers in files, checks inside handlers, the
+//! guarded routing, signing in, the SQL store, rules as data and every compile error. Runnable
+//! apps, one per capability, are in the crate's `examples/`.
+//!
 //! ```
 //! use authz_runtime::{AuthzLayer, Context, Error, MemoryStore, Predicate, Verdict};
 //! use authz_runtime::{allow_only, require};
@@ -181,6 +186,37 @@ pub use store::{CredentialsStore, MemoryStore, MemoryStoreBuilder};
 
 #[doc(inline)]
 pub use authz_macros::{allow_only, predicate, public, require};
+
+/// The guide: the reference, a chapter per module, every example a doc test. The README is the
+/// way in; this is what it leaves out.
+pub mod guide {
+    #[doc = include_str!("../docs/predicates.md")]
+    pub mod predicates {}
+
+    #[doc = include_str!("../docs/requests.md")]
+    pub mod requests {}
+
+    #[doc = include_str!("../docs/controllers.md")]
+    pub mod controllers {}
+
+    #[doc = include_str!("../docs/checks.md")]
+    pub mod checks {}
+
+    #[doc = include_str!("../docs/routing.md")]
+    pub mod routing {}
+
+    #[doc = include_str!("../docs/signing_in.md")]
+    pub mod signing_in {}
+
+    #[doc = include_str!("../docs/sql.md")]
+    pub mod sql {}
+
+    #[doc = include_str!("../docs/rules_as_data.md")]
+    pub mod rules_as_data {}
+
+    #[doc = include_str!("../docs/compile_errors.md")]
+    pub mod compile_errors {}
+}
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

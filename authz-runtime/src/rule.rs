@@ -1,5 +1,5 @@
 //! A rule as data: the predicate tree that `#[require]`, `#[allow_only]` and `predicate!`
-//! compile, kept as a static value that the [evaluator](crate::evaluator) decides and that the
+//! compile, kept as a static value that the evaluator decides and that the
 //! running program can list and explain.
 //!
 //! The macros validate the predicate while the crate compiles and emit its tree: node kinds,
