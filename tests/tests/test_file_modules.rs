@@ -99,6 +99,33 @@ async fn controllers_in_files_are_guarded_as_a_whole() {
         );
     }
     assert_eq!(file_app::admin::Admin::title(), "Admin");
+
+    // A controller's own rule with a custom predicate.
+    let reports = |user: Option<&str>, hour: Option<&str>| {
+        let mut call = get("/reports").accept("text/plain");
+        if let Some(user) = user {
+            call = call.user(user);
+        }
+        if let Some(hour) = hour {
+            call = call.header("x-hour", hour);
+        }
+        call.send(&app)
+    };
+    let seen = reports(None, Some("10")).await;
+    assert_eq!(seen.status, StatusCode::UNAUTHORIZED);
+    let seen = reports(Some("rms"), Some("20")).await;
+    assert_eq!(
+        (seen.status, seen.body.as_str()),
+        (
+            StatusCode::FORBIDDEN,
+            "Reports are open during office hours"
+        )
+    );
+    let seen = reports(Some("rms"), Some("10")).await;
+    assert_eq!(
+        (seen.status, seen.body.as_str()),
+        (StatusCode::OK, "the reports")
+    );
 }
 
 #[test]
@@ -161,6 +188,11 @@ fn the_registry_lists_every_handler_of_the_controllers() {
             "file_app::blog::drafts::Drafts::publish",
             "require",
             r#"has_permission("publish")"#,
+        ),
+        (
+            "file_app::reports::Reports::list",
+            "allow_only",
+            "all(not_anonymous(), office_hours())",
         ),
     ];
     let mut expected: Vec<(String, &str, String)> = expected

@@ -3,6 +3,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod blog;
+pub(crate) mod reports;
 
 use authz_runtime::routing::get;
 use authz_runtime::testing::TestAuthenticator;
@@ -11,6 +12,7 @@ use axum::Router;
 
 use admin::Admin;
 use blog::drafts::Drafts;
+use reports::Reports;
 
 pub(crate) fn app() -> Router {
     let store = MemoryStore::builder()
@@ -27,5 +29,6 @@ pub(crate) fn app() -> Router {
         .route("/admin/audit/{id}", get(Admin::audit))
         .route("/drafts", get(Drafts::list))
         .route("/drafts/publish", get(Drafts::publish))
+        .route("/reports", get(Reports::list))
         .layer(AuthzLayer::new(TestAuthenticator::default(), store))
 }

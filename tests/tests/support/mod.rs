@@ -170,6 +170,11 @@ impl Call {
         self
     }
 
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.request = self.request.header(name, value);
+        self
+    }
+
     pub fn accept(mut self, accept: &str) -> Self {
         self.request = self.request.header("accept", accept);
         self
