@@ -64,6 +64,10 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                 customs: (!valid.predicate.customs().is_empty())
                     .then(|| format_ident!("{}{}", MODULE_CUSTOMS, number)),
                 message: valid.predicate.msg.as_ref().map(syn::LitStr::value),
+                state: valid
+                    .state
+                    .as_ref()
+                    .map(|_| format_ident!("__authz_allow_only_state_{}_{}", module.ident, number)),
             };
             let mut refused = Errors::default();
             let mut guarded = module.clone();
@@ -138,6 +142,9 @@ struct ModuleRule {
     rule: Ident,
     customs: Option<Ident>,
     message: Option<String>,
+    /// The alias beside the module of the attribute's `state = …`, which names the type from
+    /// where the attribute is written.
+    state: Option<Ident>,
 }
 
 impl ModuleRule {
@@ -158,6 +165,10 @@ impl ModuleRule {
                 quote!(#path())
             }),
             message: self.message.clone(),
+            state: self.state.as_ref().map(|alias| {
+                let supers = (0..=depth).map(|_| quote!(super::));
+                syn::parse_quote!(#(#supers)* #alias)
+            }),
         }
     }
 }
@@ -191,24 +202,40 @@ fn place_rule(module: &mut ItemMod, names: &ModuleRule, valid: &Valid) -> TokenS
             module.ident,
             customs.to_string().trim_start_matches(MODULE_CUSTOMS)
         );
-        let value = lower::customs(&valid.predicate.customs());
+        let value = lower::customs(&valid.predicate.customs(), valid.state.as_ref());
+        let st = crate::controller::state_type(valid);
         // A `#[cfg]` written after the attribute applies to the module, and so to this too.
-        let cfgs = module
+        let cfgs: Vec<_> = module
             .attrs
             .iter()
-            .filter(|attr| attr.path().is_ident("cfg"));
+            .filter(|attr| attr.path().is_ident("cfg"))
+            .collect();
+        // The state's type, named from here for the guards inside.
+        let (alias, st_inside) = match (&valid.state, &names.state) {
+            (Some(state), Some(alias)) => (
+                quote! {
+                    #(#cfgs)*
+                    #[doc(hidden)]
+                    #[allow(non_camel_case_types)]
+                    type #alias = #state;
+                },
+                quote!(super::#alias),
+            ),
+            _ => (TokenStream::new(), quote!(())),
+        };
         outside = quote! {
+            #alias
             #(#cfgs)*
             #[doc(hidden)]
             #[allow(dead_code, non_snake_case)]
-            fn #beside() -> impl #private::Customs {
+            fn #beside() -> impl #private::Customs<#st> {
                 #value
             }
         };
         inside.push(syn::parse_quote! {
             #[doc(hidden)]
             #[allow(dead_code)]
-            fn #customs() -> impl #private::Customs {
+            fn #customs() -> impl #private::Customs<#st_inside> {
                 super::#beside()
             }
         });

@@ -38,6 +38,7 @@ pub(crate) fn expand(valid: &Valid, mut block: ItemImpl, errors: &mut Errors) ->
         source: RuleSource::Module(rule_name.to_token_stream()),
         customs: customs_name.as_ref().map(|name| quote!(#name())),
         message: valid.predicate.msg.as_ref().map(syn::LitStr::value),
+        state: valid.state.clone(),
     };
     let last = number == 0;
     let mut beside = vec![place_rule(valid, &rule_name, customs_name.as_ref())];
@@ -125,11 +126,12 @@ fn place_rule(valid: &Valid, name: &Ident, customs: Option<&Ident>) -> TokenStre
     let scope = lower::scope();
     let rule = lower::rule(&valid.predicate);
     let customs = customs.map(|customs| {
-        let value = lower::customs(&valid.predicate.customs());
+        let value = lower::customs(&valid.predicate.customs(), valid.state.as_ref());
+        let st = state_type(valid);
         quote! {
             #[doc(hidden)]
             #[allow(dead_code, non_snake_case)]
-            fn #customs() -> impl #private::Customs {
+            fn #customs() -> impl #private::Customs<#st> {
                 #value
             }
         }
@@ -197,8 +199,9 @@ fn expand_requires(
         let customs = valid.predicate.customs();
         let rule = GuardRule {
             source: RuleSource::Inline(lower::rule(&valid.predicate)),
-            customs: (!customs.is_empty()).then(|| lower::customs(&customs)),
+            customs: (!customs.is_empty()).then(|| lower::customs(&customs, valid.state.as_ref())),
             message: valid.predicate.msg.as_ref().map(syn::LitStr::value),
+            state: valid.state.clone(),
         };
         guards.push(with_item_fn(function, |function| {
             guard_of(function, Some(owner), "require", &rule)
@@ -223,4 +226,12 @@ fn with_item_fn(
     function.attrs = item.attrs;
     function.sig = item.sig;
     tokens
+}
+
+/// The state a rule's custom predicates read: `state = …`, or none, `()`.
+pub(crate) fn state_type(valid: &Valid) -> TokenStream {
+    match &valid.state {
+        Some(state) => quote!(#state),
+        None => quote!(()),
+    }
 }

@@ -33,6 +33,8 @@ pub(crate) struct GuardRule {
     pub(crate) customs: Option<TokenStream>,
     /// The attribute's `msg`, as written, for the registry.
     pub(crate) message: Option<String>,
+    /// `state = …`: what the custom predicates read of the router's state.
+    pub(crate) state: Option<syn::Path>,
 }
 
 /// Inserts a guard argument into `function` and returns the guard's definition.
@@ -96,27 +98,58 @@ pub(crate) fn guard_of(
         RuleSource::Module(path) => quote!(&#path),
     };
     let extractor = rule.customs.as_ref().map(|customs| {
+        // With a state, the guard takes it from the router's state as axum's extractors do,
+        // through `FromRef`: a router without it does not compile.
+        let (bound, decide) = match &rule.state {
+            Some(state) => (
+                quote! {
+                    where #state: #private::FromRef<__S> + ::core::marker::Send
+                        + ::core::marker::Sync + 'static
+                },
+                quote! {
+                    let __state = <#state as #private::FromRef<__S>>::from_ref(__state);
+                    let __customs = #customs;
+                    async move {
+                        #private::guard_with(
+                            __parts,
+                            &__state,
+                            <Self as #private::Site>::SITE,
+                            __customs,
+                            Self,
+                        )
+                        .await
+                    }
+                },
+            ),
+            None => (
+                TokenStream::new(),
+                quote! {
+                    #private::guard_with(
+                        __parts,
+                        &(),
+                        <Self as #private::Site>::SITE,
+                        #customs,
+                        Self,
+                    )
+                },
+            ),
+        };
         quote! {
             impl #private::GuardArgument for #site {}
 
-
             impl<__S: ::core::marker::Send + ::core::marker::Sync>
                 #private::FromRequestParts<__S> for #site
+            #bound
             {
                 type Rejection = #private::Response;
 
                 fn from_request_parts(
                     __parts: &mut #private::Parts,
-                    _: &__S,
+                    __state: &__S,
                 ) -> impl ::core::future::Future<
                     Output = ::core::result::Result<Self, Self::Rejection>,
                 > + ::core::marker::Send {
-                    #private::guard_with(
-                        __parts,
-                        <Self as #private::Site>::SITE,
-                        #customs,
-                        Self,
-                    )
+                    #decide
                 }
             }
         }

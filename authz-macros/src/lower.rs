@@ -159,21 +159,28 @@ fn render_default(template: &str, kind: &Kind) -> String {
 /// The values of the rule's custom predicates, as an expression whose type implements the
 /// runtime's `Customs`: each user's call once, under its own span, in source order.
 ///
-/// A custom call whose value is not a predicate is reported once, at the call, by the trait
-/// method that names it (spanned there; no "required by a bound" note pointing into generated
-/// code). Past that check the value goes through `__AuthzCustom`: a predicate stays itself,
-/// anything else becomes a never-evaluated `__AuthzNever`, so that the guard using the whole
-/// value adds no second error (autoref specialization: the first impl applies only to
-/// predicates, the second, one reference away, to anything).
-pub(crate) fn customs(calls: &[&ExprCall]) -> TokenStream {
+/// The rule's state is `state`'s type, or `()`: the customs are a `Customs` of that state.
+/// Without a state, a custom call whose value is not a predicate is reported once, at the
+/// call, by the trait method that names it (spanned there; no "required by a bound" note
+/// pointing into generated code); with one, by the method below finding no predicate of
+/// either kind, at the call too. Past that check the value goes through `__AuthzCustom`
+/// (autoderef specialization, most specific first): a predicate of the state stays itself; with
+/// a state, a predicate of none is wrapped in the runtime's `Stateless`; without one, anything
+/// else becomes a never-evaluated `__AuthzNever`, so that the guard using the whole value adds
+/// no second error.
+pub(crate) fn customs(calls: &[&ExprCall], state: Option<&syn::Path>) -> TokenStream {
     let private = private();
     let count = calls.len();
+    let st = match state {
+        Some(state) => quote!(#state),
+        None => quote!(()),
+    };
     let params: Vec<_> = (0..count)
         .map(|index| format_ident!("C{}", index))
         .collect();
     let indices = (0..count).map(syn::Index::from);
     let arms = indices.enumerate().map(|(position, field)| {
-        let evaluate = quote!(#private::Predicate::evaluate(&self.#field, __ctx).await);
+        let evaluate = quote!(#private::Predicate::<#st>::evaluate(&self.#field, __ctx).await);
         if position + 1 == count {
             quote!(_ => #evaluate)
         } else {
@@ -184,42 +191,73 @@ pub(crate) fn customs(calls: &[&ExprCall]) -> TokenStream {
     let values = calls.iter().map(|call| {
         let span = call.span();
         let value = syn::Ident::new("__authz_custom", span);
-        let describe = respanned(quote!(#private::Predicate::describe), span);
+        // Without a state, a value that is no predicate is reported here, at the call. With
+        // one, by the method below finding no predicate of either kind.
+        let check = state.is_none().then(|| {
+            let describe = respanned(quote!(<_ as #private::Predicate<()>>::describe), span);
+            quote_spanned! {span=>
+                if false {
+                    let _ = #describe(&#value);
+                }
+            }
+        });
         quote_spanned! {span=> {
             let #value = #call;
-            if false {
-                let _ = #describe(&#value);
-            }
-            __AuthzCustom(#value).__authz_predicate()
+            #check
+            (&&__AuthzCustom(::core::cell::Cell::new(::core::option::Option::Some(#value))))
+                .__authz_predicate()
         }}
     });
-    let never = never_predicate();
+    // Autoderef specialization: a predicate of the rule's state is used as it is; with a state,
+    // a predicate of none is decided without it; without a state, anything else (already
+    // reported) becomes a never-evaluated `__AuthzNever`, so that no second error follows.
+    let fallback = match state {
+        Some(_) => quote! {
+            trait __AuthzStateless<P> {
+                fn __authz_predicate(self) -> #private::Stateless<P>;
+            }
+            impl<P: #private::Predicate> __AuthzStateless<P> for &__AuthzCustom<P> {
+                #[inline(always)]
+                fn __authz_predicate(self) -> #private::Stateless<P> {
+                    #private::Stateless(self.0.take().expect("taken once"))
+                }
+            }
+        },
+        None => {
+            let never = never_predicate();
+            quote! {
+                #never
+                trait __AuthzNotPredicate {
+                    fn __authz_predicate(&self) -> __AuthzNever;
+                }
+                impl<T> __AuthzNotPredicate for __AuthzCustom<T> {
+                    fn __authz_predicate(&self) -> __AuthzNever {
+                        __AuthzNever
+                    }
+                }
+            }
+        }
+    };
     quote! {{
-        #never
-        struct __AuthzCustom<T>(T);
+        struct __AuthzCustom<T>(::core::cell::Cell<::core::option::Option<T>>);
         trait __AuthzIsPredicate<P> {
             fn __authz_predicate(self) -> P;
         }
-        impl<P: #private::Predicate> __AuthzIsPredicate<P> for __AuthzCustom<P> {
+        impl<P: #private::Predicate<#st>> __AuthzIsPredicate<P> for &&__AuthzCustom<P> {
             #[inline(always)]
             fn __authz_predicate(self) -> P {
-                self.0
+                self.0.take().expect("taken once")
             }
         }
-        trait __AuthzNotPredicate {
-            fn __authz_predicate(self) -> __AuthzNever;
-        }
-        impl<T> __AuthzNotPredicate for &__AuthzCustom<T> {
-            fn __authz_predicate(self) -> __AuthzNever {
-                __AuthzNever
-            }
-        }
+        #fallback
         #[doc(hidden)]
         struct __AuthzCustoms<#(#params),*>(#(#params),*);
         // Not offered by rustc as "the trait is implemented for `__AuthzCustoms`" when a
         // custom predicate is not one.
         #[diagnostic::do_not_recommend]
-        impl<#(#params: #private::Predicate),*> #private::Customs for __AuthzCustoms<#(#params),*> {
+        impl<#(#params: #private::Predicate<#st>),*> #private::Customs<#st>
+            for __AuthzCustoms<#(#params),*>
+        {
             type Verdicts = [::core::option::Option<#private::Verdict>; #count];
 
             fn verdicts(&self) -> Self::Verdicts {
@@ -230,7 +268,7 @@ pub(crate) fn customs(calls: &[&ExprCall]) -> TokenStream {
             async fn evaluate(
                 &self,
                 __index: u16,
-                __ctx: &mut #private::Context<'_>,
+                __ctx: &mut #private::Context<'_, #st>,
             ) -> ::core::result::Result<#private::Verdict, #private::Error> {
                 match __index { #(#arms)* }
             }

@@ -55,7 +55,10 @@ impl Errors {
 
 /// Parses the arguments of `#[require(…)]`, `#[allow_only(…)]` or `predicate!(…)`: one
 /// predicate, then options. An attribute-level `msg` becomes the predicate's own.
-pub(crate) fn attribute(tokens: TokenStream, errors: &mut Errors) -> Option<Predicate> {
+pub(crate) fn attribute(
+    tokens: TokenStream,
+    errors: &mut Errors,
+) -> Option<(Predicate, Option<syn::Path>)> {
     let args = match Args::parse_terminated.parse2(tokens) {
         Ok(args) => args,
         Err(error) => {
@@ -65,7 +68,7 @@ pub(crate) fn attribute(tokens: TokenStream, errors: &mut Errors) -> Option<Pred
     };
     // Options come last, so their mistakes are reported after the predicate's.
     let mut option_errors = Errors::default();
-    let (positional, msg) = split_options(&args, &mut option_errors);
+    let (positional, msg, state) = split_options(&args, true, &mut option_errors);
     let Some(first) = positional.first() else {
         if args.is_empty() {
             errors.at(
@@ -97,7 +100,7 @@ pub(crate) fn attribute(tokens: TokenStream, errors: &mut Errors) -> Option<Pred
             predicate.msg = Some(msg);
         }
     }
-    Some(predicate)
+    Some((predicate, state))
 }
 
 /// syn's own parse errors, reworded where they name fewer choices than the attribute has.
@@ -203,7 +206,7 @@ fn call_predicate(call: &ExprCall, errors: &mut Errors) -> Option<Predicate> {
     }
     // Options come last, so their mistakes are reported after the arguments'.
     let mut option_errors = Errors::default();
-    let (positional, msg) = split_options(&call.args, &mut option_errors);
+    let (positional, msg, _) = split_options(&call.args, false, &mut option_errors);
     let kind = match name.as_str() {
         "not_anonymous" => no_arguments(&name, &positional, errors, Kind::NotAnonymous),
         "is_anonymous" => no_arguments(&name, &positional, errors, Kind::IsAnonymous),
@@ -237,7 +240,7 @@ fn call_predicate(call: &ExprCall, errors: &mut Errors) -> Option<Predicate> {
 /// A call to the user's own predicate. Its arguments of the form `name = value` are the
 /// language's options, checked as on a built-in, not assignments handed to rustc.
 fn custom(call: &ExprCall, errors: &mut Errors) -> Option<Predicate> {
-    let (positional, msg) = split_options(&call.args, errors);
+    let (positional, msg, _) = split_options(&call.args, false, errors);
     let mut call = call.clone();
     call.args = positional.into_iter().cloned().collect();
     Some(Predicate {
@@ -247,10 +250,16 @@ fn custom(call: &ExprCall, errors: &mut Errors) -> Option<Predicate> {
     })
 }
 
-/// Splits arguments into the positional ones and the `msg` option, which must come last.
-fn split_options<'a>(args: &'a Args, errors: &mut Errors) -> (Vec<&'a Expr>, Option<LitStr>) {
+/// Splits arguments into the positional ones and the options, which must come last: `msg`,
+/// and, for the `attribute` itself, `state`.
+fn split_options<'a>(
+    args: &'a Args,
+    attribute: bool,
+    errors: &mut Errors,
+) -> (Vec<&'a Expr>, Option<LitStr>, Option<syn::Path>) {
     let mut positional = Vec::new();
     let mut msg: Option<LitStr> = None;
+    let mut state: Option<syn::Path> = None;
     let mut seen_option = false;
     for arg in args {
         let Expr::Assign(assign) = arg else {
@@ -273,6 +282,18 @@ fn split_options<'a>(args: &'a Args, errors: &mut Errors) -> (Vec<&'a Expr>, Opt
                     msg = string_option(&assign.right, errors);
                 }
             }
+            Some("state") if !attribute => errors.spanned(
+                &assign.left,
+                "`state` is an option of the attribute, after its predicate: \
+                 `#[require(…, state = AppState)]`",
+            ),
+            Some("state") => {
+                if state.is_some() {
+                    errors.spanned(&assign.left, "`state` is given twice; keep one");
+                } else {
+                    state = state_option(&assign.right, errors);
+                }
+            }
             Some(other) => {
                 let hint = match suggest::closest(other, &["msg"]) {
                     Some(_) => "; did you mean `msg`?".to_owned(),
@@ -286,7 +307,22 @@ fn split_options<'a>(args: &'a Args, errors: &mut Errors) -> (Vec<&'a Expr>, Opt
             ),
         }
     }
-    (positional, msg)
+    (positional, msg, state)
+}
+
+/// The type that `state = …` names: a path, such as `AppState` or `crate::state::Db`.
+fn state_option(value: &Expr, errors: &mut Errors) -> Option<syn::Path> {
+    if let Expr::Path(path) = value
+        && path.qself.is_none()
+    {
+        return Some(path.path.clone());
+    }
+    errors.spanned(
+        value,
+        "`state` takes the type of the state the rule's predicates read, such as \
+         `state = AppState`",
+    );
+    None
 }
 
 fn string_option(value: &Expr, errors: &mut Errors) -> Option<LitStr> {

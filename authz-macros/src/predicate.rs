@@ -11,6 +11,16 @@ use crate::valid::{Valid, compile};
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let valid = compile(input, &mut errors);
+    if let Some(Valid {
+        state: Some(state), ..
+    }) = &valid
+    {
+        errors.spanned(
+            state,
+            "`state` goes on `#[require]` and `#[allow_only]`, whose guards read the router's \
+             state; a `predicate!` value is decided without one",
+        );
+    }
     match errors.finish(valid) {
         Ok(Some(valid)) => value(&valid),
         // `compile` records an error whenever it returns nothing.
@@ -32,7 +42,7 @@ fn value(valid: &Valid) -> TokenStream {
     let customs = if customs.is_empty() {
         quote!(#private::NoCustoms)
     } else {
-        lower::customs(&customs)
+        lower::customs(&customs, None)
     };
     quote!({
         const __AUTHZ_RULE: &#private::Rule = {

@@ -34,8 +34,10 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             let customs = valid.predicate.customs();
             let rule = GuardRule {
                 source: RuleSource::Inline(lower::rule(&valid.predicate)),
-                customs: (!customs.is_empty()).then(|| lower::customs(&customs)),
+                customs: (!customs.is_empty())
+                    .then(|| lower::customs(&customs, valid.state.as_ref())),
                 message: valid.predicate.msg.as_ref().map(syn::LitStr::value),
+                state: valid.state.clone(),
             };
             let guard = guard(&mut function, "require", &rule);
             quote!(#function #guard)

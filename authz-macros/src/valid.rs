@@ -10,17 +10,16 @@ use crate::parse::Errors;
 /// A predicate whose names and messages have been checked, with each `msg` resolved.
 pub(crate) struct Valid {
     pub(crate) predicate: Predicate,
+    /// `state = …`: the type the rule's custom predicates read, from the router's state
+    /// through axum's `FromRef`.
+    pub(crate) state: Option<syn::Path>,
 }
 
 /// Parses and validates attribute tokens: the shared front of every macro.
 pub(crate) fn compile(tokens: proc_macro2::TokenStream, errors: &mut Errors) -> Option<Valid> {
-    let predicate = crate::parse::attribute(tokens, errors)?;
-    Some(validate(predicate, errors))
-}
-
-pub(crate) fn validate(mut predicate: Predicate, errors: &mut Errors) -> Valid {
+    let (mut predicate, state) = crate::parse::attribute(tokens, errors)?;
     check(&mut predicate, errors);
-    Valid { predicate }
+    Some(Valid { predicate, state })
 }
 
 fn check(predicate: &mut Predicate, errors: &mut Errors) {

@@ -4,12 +4,12 @@
 //! `build.rs` stamps with this crate's version: `authz-macros` of another version names an
 //! alias that does not exist, so a mismatched pair fails to compile rather than misbehave.
 
-pub use axum::extract::FromRequestParts;
+pub use axum::extract::{FromRef, FromRequestParts};
 pub use axum::http::request::Parts;
 pub use axum::response::Response;
 pub use inventory;
 
-pub use crate::compiled::Compiled;
+pub use crate::compiled::{Compiled, Stateless};
 pub use crate::evaluator::{Customs, NoCustoms};
 pub use crate::guard::{Guard, GuardFuture, GuardSite, Site, guard_with};
 pub use crate::routing::{GuardArgument, Open};

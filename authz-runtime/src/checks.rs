@@ -57,7 +57,7 @@ impl Authz {
     /// or the store failing) is an error: the 503 a guard would send.
     pub async fn is_met<P: Predicate + ?Sized>(&mut self, predicate: &P) -> Result<bool, Refused> {
         let verdict = predicate
-            .evaluate(&mut Context::new(&mut self.parts, &self.credentials))
+            .evaluate(&mut Context::new(&mut self.parts, &self.credentials, &()))
             .await;
         match verdict {
             Ok(verdict) => Ok(verdict.is_met()),
@@ -74,7 +74,7 @@ impl Authz {
     pub async fn require<P: Predicate + ?Sized>(&mut self, predicate: &P) -> Result<(), Refused> {
         let rule = predicate.describe();
         let path = self.parts.uri.path().to_owned();
-        guard::check(&mut self.parts, predicate, Origin::layer(&path, &rule))
+        guard::check(&mut self.parts, &(), predicate, Origin::layer(&path, &rule))
             .await
             .map_err(Refused)
     }

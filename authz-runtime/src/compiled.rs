@@ -36,13 +36,30 @@ impl<C> Compiled<C> {
     }
 }
 
+/// A predicate that reads no state, in a rule whose other predicates read one: it is decided
+/// on the request without the state. What the macros wrap such a predicate in.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct Stateless<P>(pub P);
+
+#[diagnostic::do_not_recommend]
+impl<P: Predicate, S: Sync> Predicate<S> for Stateless<P> {
+    async fn evaluate(&self, ctx: &mut Context<'_, S>) -> Result<Verdict, Error> {
+        self.0.evaluate(&mut ctx.stateless()).await
+    }
+
+    fn describe(&self) -> Cow<'static, str> {
+        self.0.describe()
+    }
+}
+
 // Not offered by rustc as "the trait is implemented for `Compiled<C>`" when a custom
 // predicate is not one: the user meant their own type.
 #[diagnostic::do_not_recommend]
-impl<C: Customs> Predicate for Compiled<C> {
+impl<C: Customs<S>, S: Sync> Predicate<S> for Compiled<C> {
     fn evaluate(
         &self,
-        ctx: &mut Context<'_>,
+        ctx: &mut Context<'_, S>,
     ) -> impl Future<Output = Result<Verdict, Error>> + Send {
         // A rule of built-ins on credentials at hand is decided here, so that its future is
         // only the answer: the evaluator's state machine is for what must wait.

@@ -33,14 +33,38 @@ use crate::{Error, Grants};
 ///     }
 /// }
 /// ```
-pub struct Context<'r> {
+pub struct Context<'r, S = ()> {
     parts: &'r mut Parts,
     credentials: &'r RequestCredentials,
+    state: &'r S,
 }
 
-impl<'r> Context<'r> {
-    pub(crate) fn new(parts: &'r mut Parts, credentials: &'r RequestCredentials) -> Self {
-        Self { parts, credentials }
+impl<'r, S> Context<'r, S> {
+    pub(crate) fn new(
+        parts: &'r mut Parts,
+        credentials: &'r RequestCredentials,
+        state: &'r S,
+    ) -> Self {
+        Self {
+            parts,
+            credentials,
+            state,
+        }
+    }
+
+    /// The app's state, for a predicate of a rule written with `state = …`: what the router's
+    /// state gives through axum's `FromRef`.
+    pub fn state(&self) -> &S {
+        self.state
+    }
+
+    /// The same request without the state, for a predicate that reads none.
+    pub(crate) fn stateless(&mut self) -> Context<'_, ()> {
+        Context {
+            parts: self.parts,
+            credentials: self.credentials,
+            state: &(),
+        }
     }
 
     /// The authenticated user's name, or `None` for an anonymous request.
@@ -63,12 +87,13 @@ impl<'r> Context<'r> {
         self.parts
     }
 
-    /// Runs an extractor that needs no state on the request's head, e.g.
-    /// `ctx.extract::<Path<u64>>()`, `Query<…>` or `Extension<PgPool>`.
+    /// Runs an extractor on the request's head, e.g. `ctx.extract::<Path<u64>>()`,
+    /// `Query<…>`, or, in a predicate of a rule with `state = AppState`,
+    /// `State<AppState>`.
     pub async fn extract<E>(&mut self) -> Result<E, E::Rejection>
     where
-        E: FromRequestParts<()>,
+        E: FromRequestParts<S>,
     {
-        E::from_request_parts(self.parts, &()).await
+        E::from_request_parts(self.parts, self.state).await
     }
 }

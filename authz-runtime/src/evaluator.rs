@@ -24,7 +24,7 @@ use crate::{Context, Denial, Error, Grants, Verdict};
 /// The custom predicates of a rule, numbered from 0 in source order: what the macros generate
 /// for a rule that calls any, and the only generated code a rule needs.
 #[doc(hidden)]
-pub trait Customs: Send + Sync {
+pub trait Customs<S = ()>: Send + Sync {
     /// Where the evaluation keeps their verdicts: `[Option<Verdict>; N]`.
     type Verdicts: AsRef<[Option<Verdict>]> + AsMut<[Option<Verdict>]> + Send;
 
@@ -35,7 +35,7 @@ pub trait Customs: Send + Sync {
     fn evaluate(
         &self,
         index: u16,
-        ctx: &mut Context<'_>,
+        ctx: &mut Context<'_, S>,
     ) -> impl Future<Output = Result<Verdict, Error>> + Send;
 }
 
@@ -44,7 +44,7 @@ pub trait Customs: Send + Sync {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoCustoms;
 
-impl Customs for NoCustoms {
+impl<S> Customs<S> for NoCustoms {
     type Verdicts = [Option<Verdict>; 0];
 
     fn verdicts(&self) -> Self::Verdicts {
@@ -54,7 +54,7 @@ impl Customs for NoCustoms {
     fn evaluate(
         &self,
         index: u16,
-        _: &mut Context<'_>,
+        _: &mut Context<'_, S>,
     ) -> impl Future<Output = Result<Verdict, Error>> + Send {
         // The macros never pair a rule that calls custom predicates with none: refuse.
         let _ = index;
@@ -337,10 +337,10 @@ pub(crate) fn decide_now(
 }
 
 /// Decides `rule` on the request `ctx`, waiting for what must be waited for.
-pub(crate) async fn evaluate<C: Customs>(
+pub(crate) async fn evaluate<C: Customs<S>, S>(
     rule: &'static Rule,
     customs: &C,
-    ctx: &mut Context<'_>,
+    ctx: &mut Context<'_, S>,
 ) -> Result<Verdict, Error> {
     let mut verdicts = customs.verdicts();
     loop {

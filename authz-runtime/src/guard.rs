@@ -145,7 +145,7 @@ impl<'a> State<'a> {
     fn start(parts: &'a mut Parts, site: &'static GuardSite) -> Self {
         match decide_now(parts, site) {
             Some(decided) => State::Decided(Some(decided)),
-            None => State::Waiting(Box::pin(check_rule(parts, site, NoCustoms))),
+            None => State::Waiting(Box::pin(check_rule(parts, &(), site, NoCustoms))),
         }
     }
 
@@ -173,27 +173,37 @@ impl<M> Future for GuardFuture<'_, M> {
     }
 }
 
-/// The guard of a rule that calls custom predicates, whose values are `customs`.
-pub async fn guard_with<C, T>(
+/// The guard of a rule that calls custom predicates, whose values are `customs`; `state` is
+/// what they read of the app's state (`()` for a rule without `state = …`).
+pub async fn guard_with<C, S, T>(
     parts: &mut Parts,
+    state: &S,
     site: &'static GuardSite,
     customs: C,
     guard: fn(()) -> T,
 ) -> Result<T, Response>
 where
-    C: Customs,
+    C: Customs<S>,
+    S: Sync,
 {
-    check_rule(parts, site, customs).await?;
+    check_rule(parts, state, site, customs).await?;
     Ok(guard(()))
 }
 
 /// `site`'s rule decided on the request, waiting for what must be waited for.
-async fn check_rule<C: Customs>(
+async fn check_rule<C: Customs<S>, S: Sync>(
     parts: &mut Parts,
+    state: &S,
     site: &'static GuardSite,
     customs: C,
 ) -> Result<(), Response> {
-    check(parts, &Compiled::__new(site.rule, customs), site.origin()).await
+    check(
+        parts,
+        state,
+        &Compiled::__new(site.rule, customs),
+        site.origin(),
+    )
+    .await
 }
 
 /// `site`'s rule decided without waiting, or `None` when that would wait.
@@ -230,20 +240,21 @@ fn decide_now(parts: &Parts, site: &'static GuardSite) -> Option<Result<(), Resp
 
 /// Decides one request: `Ok(())` lets it through; otherwise the response to send instead.
 /// Errors, including a missing [`AuthzLayer`](crate::AuthzLayer), refuse the request.
-pub(crate) async fn check<P>(
+pub(crate) async fn check<P, S>(
     parts: &mut Parts,
+    state: &S,
     predicate: &P,
     origin: Origin<'_>,
 ) -> Result<(), Response>
 where
-    P: Predicate + ?Sized,
+    P: Predicate<S> + ?Sized,
 {
     let credentials = match RequestCredentials::of(parts) {
         Ok(credentials) => credentials.clone(),
         Err(error) => return Err(denial::unavailable(parts, &error, origin.handler)),
     };
     let verdict = predicate
-        .evaluate(&mut Context::new(parts, &credentials))
+        .evaluate(&mut Context::new(parts, &credentials, state))
         .await;
     let denial = match verdict {
         Ok(Verdict::Met) => return Ok(()),

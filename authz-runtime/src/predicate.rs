@@ -38,6 +38,72 @@ use crate::{Context, Error};
 /// }
 /// ```
 ///
+/// # Reading the app's state
+///
+/// A predicate that needs the app's state (a database pool, a clock, settings) implements
+/// `Predicate<S>` for that state, reads it with [`Context::state`] (or
+/// `ctx.extract::<State<S>>()`), and the attribute that calls it says so with `state = S`.
+/// The guard then takes `S` from the router's state through axum's `FromRef`, as axum's own
+/// extractors do: a router whose state gives no `S` does not compile, and a rule without
+/// `state = S` that calls it is a compile error under the call. A predicate of no state
+/// (`Predicate`, that is `Predicate<()>`) goes in any rule, with a state or without.
+///
+/// ```
+/// use authz_runtime::{Context, Error, Predicate, Verdict, require};
+/// use axum::extract::{FromRef, Path};
+///
+/// #[derive(Clone)]
+/// struct AppState {
+///     db: Db,
+/// }
+///
+/// /// The posts' database (a pool, in a real app).
+/// #[derive(Clone)]
+/// struct Db;
+///
+/// impl Db {
+///     async fn author_of(&self, post: u64) -> Option<String> {
+///         Some(if post == 1 { "rms" } else { "linus" }.to_owned())
+///     }
+/// }
+///
+/// impl FromRef<AppState> for Db {
+///     fn from_ref(state: &AppState) -> Self {
+///         state.db.clone()
+///     }
+/// }
+///
+/// /// Only the author of the post in the path.
+/// struct IsAuthor;
+///
+/// fn is_author() -> IsAuthor {
+///     IsAuthor
+/// }
+///
+/// impl Predicate<Db> for IsAuthor {
+///     async fn evaluate(&self, ctx: &mut Context<'_, Db>) -> Result<Verdict, Error> {
+///         let Ok(Path(id)) = ctx.extract::<Path<u64>>().await else {
+///             return Ok(Verdict::unmet("The post must exist"));
+///         };
+///         let author = ctx.state().author_of(id).await;
+///         let user = ctx.user().await?;
+///         Ok(Verdict::met_if(
+///             author.as_deref().is_some_and(|author| Some(author) == user),
+///             format!("Only the author of post {id} can edit it"),
+///         ))
+///     }
+/// }
+///
+/// #[require(any(is_author(), has_permission("manage")), state = Db)]
+/// async fn edit(Path(id): Path<u64>) -> String {
+///     format!("editing post {id}")
+/// }
+///
+/// let app: axum::Router = axum::Router::new()
+///     .route("/posts/{id}/edit", authz_runtime::routing::get(edit))
+///     .with_state(AppState { db: Db });
+/// ```
+///
 /// Messages follow repoze.what's advice: describe the condition ("The current month must be
 /// 7"), not the failure, because they also go to logs.
 #[diagnostic::on_unimplemented(
@@ -45,12 +111,12 @@ use crate::{Context, Error};
     label = "this must be a value of a type that implements `authz_runtime::Predicate`",
     note = "custom predicates are calls returning a value whose type implements `authz_runtime::Predicate`"
 )]
-pub trait Predicate: Send + Sync {
+pub trait Predicate<S = ()>: Send + Sync {
     /// Decides the request. Return [`Verdict::Met`] to let it through, [`Verdict::Unmet`] with
     /// a message to deny it, or an error when the predicate cannot tell.
     fn evaluate(
         &self,
-        ctx: &mut Context<'_>,
+        ctx: &mut Context<'_, S>,
     ) -> impl Future<Output = Result<Verdict, Error>> + Send;
 
     /// The predicate as written, for logs. Compiled predicates return their source text.

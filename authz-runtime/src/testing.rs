@@ -170,7 +170,7 @@ impl TestRequest {
         predicate: &P,
     ) -> Result<Verdict, Error> {
         predicate
-            .evaluate(&mut Context::new(&mut self.parts, &self.credentials))
+            .evaluate(&mut Context::new(&mut self.parts, &self.credentials, &()))
             .await
     }
 }

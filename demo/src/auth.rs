@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use authz_runtime::{Context, Error, Predicate, Verdict};
-use axum::extract::{Extension, Path};
+use axum::extract::Path;
 
 use crate::db::Demo;
 
@@ -91,13 +91,11 @@ pub fn is_month(month: u32) -> IsMonth {
     IsMonth(month)
 }
 
-impl Predicate for IsMonth {
-    async fn evaluate(&self, ctx: &mut Context<'_>) -> Result<Verdict, Error> {
-        let Ok(Extension(clock)) = ctx.extract::<Extension<Clock>>().await else {
-            return Err(Error::predicate("the demo clock is not installed"));
-        };
+/// It reads the app's clock, its state: a rule that calls it says `state = Clock`.
+impl Predicate<Clock> for IsMonth {
+    async fn evaluate(&self, ctx: &mut Context<'_, Clock>) -> Result<Verdict, Error> {
         Ok(Verdict::met_if(
-            clock.month() == self.0,
+            ctx.state().month() == self.0,
             format!("The current month must be {}", self.0),
         ))
     }
@@ -111,15 +109,13 @@ pub fn is_author() -> IsAuthor {
     IsAuthor
 }
 
-impl Predicate for IsAuthor {
-    async fn evaluate(&self, ctx: &mut Context<'_>) -> Result<Verdict, Error> {
+/// It reads the demo's database, the app's state: a rule that calls it says `state = Demo`.
+impl Predicate<Demo> for IsAuthor {
+    async fn evaluate(&self, ctx: &mut Context<'_, Demo>) -> Result<Verdict, Error> {
         let Ok(Path(id)) = ctx.extract::<Path<i64>>().await else {
             return Ok(Verdict::unmet("The post must exist"));
         };
-        let Ok(Extension(demo)) = ctx.extract::<Extension<Demo>>().await else {
-            return Err(Error::predicate("the demo database is not installed"));
-        };
-        let post = demo.post(id).await.map_err(Error::predicate)?;
+        let post = ctx.state().post(id).await.map_err(Error::predicate)?;
         let user = ctx.user().await?;
         Ok(Verdict::met_if(
             post.is_some_and(|post| Some(post.author.as_str()) == user),

@@ -4,7 +4,7 @@ use authz_runtime::routing::{delete, get, post};
 use authz_runtime::signin::{BearerAuthenticator, TicketAuthenticator, safe_came_from};
 use authz_runtime::{Authz, AuthzLayer, Denied, Error, Refused, predicate, public, require};
 use axum::Router;
-use axum::extract::{Extension, Form, Path, Query};
+use axum::extract::{Extension, Form, FromRef, Path, Query};
 use axum::http::StatusCode;
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::middleware;
@@ -98,11 +98,35 @@ pub async fn app(demo: Demo, settings: Settings) -> Result<Router, DemoError> {
         .route("/me", get(api::me))
         .layer(AuthzLayer::new(api_tokens, demo.store.clone()).with_json_denials());
 
+    let state = AppState {
+        demo: demo.clone(),
+        clock: settings.clock,
+    };
     Ok(pages
         .nest("/api", api)
         .layer(Extension(demo))
-        .layer(Extension(settings.clock))
-        .layer(Extension(tickets)))
+        .layer(Extension(tickets))
+        .with_state(state))
+}
+
+/// The router's state: what the demo's custom predicates read, each the part it needs
+/// (`is_author` the database, `is_month` the clock), through axum's `FromRef`.
+#[derive(Clone)]
+pub struct AppState {
+    demo: Demo,
+    clock: Clock,
+}
+
+impl FromRef<AppState> for Demo {
+    fn from_ref(state: &AppState) -> Self {
+        state.demo.clone()
+    }
+}
+
+impl FromRef<AppState> for Clock {
+    fn from_ref(state: &AppState) -> Self {
+        state.clock.clone()
+    }
 }
 
 /// The demo's own 403 page (Pyramid's forbidden view): the rule's message, and a way to sign
@@ -204,7 +228,7 @@ async fn post_page(
     }
 }
 
-#[require(any(is_author(), has_permission("manage")))]
+#[require(any(is_author(), has_permission("manage")), state = Demo)]
 async fn edit_form(
     Path(id): Path<i64>,
     visitor: Visitor,
@@ -220,7 +244,7 @@ struct EditForm {
     body: String,
 }
 
-#[require(any(is_author(), has_permission("manage")))]
+#[require(any(is_author(), has_permission("manage")), state = Demo)]
 async fn edit_post(
     Path(id): Path<i64>,
     visitor: Visitor,
@@ -264,7 +288,7 @@ async fn release_page(visitor: Visitor) -> Response {
     )
 }
 
-#[require(all(any(is_month(4), is_month(10)), has_permission("release")))]
+#[require(all(any(is_month(4), is_month(10)), has_permission("release")), state = Clock)]
 async fn release(visitor: Visitor) -> Response {
     message(
         StatusCode::OK,

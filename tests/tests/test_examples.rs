@@ -20,6 +20,9 @@ mod sign_in;
 #[allow(dead_code)]
 #[path = "../../authz-runtime/examples/sql_store.rs"]
 mod sql_store;
+#[allow(dead_code)]
+#[path = "../../authz-runtime/examples/state_and_database.rs"]
+mod state_and_database;
 
 use axum::Router;
 use reqwest::{Client, StatusCode};
@@ -174,6 +177,32 @@ async fn sql_store() {
     );
     assert_eq!(
         ask(&base, "GET", "/reports", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn state_and_database() {
+    let base = serve(state_and_database::app().await.unwrap()).await;
+    assert_eq!(
+        ask(&base, "GET", "/posts/1/edit", Some("rms")).await,
+        (StatusCode::OK, "editing post 1".to_owned())
+    );
+    assert_eq!(
+        ask(&base, "GET", "/posts/2/edit", Some("rms")).await,
+        (
+            StatusCode::FORBIDDEN,
+            "At least one of the following predicates must be met: Only the author of post 2 can edit it, \
+             The user must have the \"manage\" permission"
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        ask(&base, "GET", "/posts/2/edit", Some("guido")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        ask(&base, "GET", "/posts/2/edit", None).await.0,
         StatusCode::UNAUTHORIZED
     );
 }

@@ -64,7 +64,7 @@ where
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
             let rule = predicate.describe();
-            match check(&mut parts, &*predicate, Origin::layer(&name, &rule)).await {
+            match check(&mut parts, &(), &*predicate, Origin::layer(&name, &rule)).await {
                 Ok(()) => inner.call(Request::from_parts(parts, body)).await,
                 Err(denied) => Ok(denied),
             }
