@@ -29,6 +29,7 @@ sql_suite!(
     bad_names_are_refused_and_nothing_is_written,
     deletes_cascade,
     migrate_twice_keeps_the_data,
+    a_store_on_the_applications_pool,
     translated_schema_with_reserved_words,
     identity_only_predicates_run_no_query,
     group_predicates_run_one_query_cold_and_none_warm,
@@ -367,6 +368,40 @@ async fn migrate_twice_keeps_the_data(database: &TestDatabase) {
         again.group_members("developers").await.unwrap(),
         ["linus", "rms"]
     );
+}
+
+/// The store shares a pool the application made: its tables and its rows are on the
+/// application's connections, next to the application's own.
+async fn a_store_on_the_applications_pool(database: &TestDatabase) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(2)
+        .connect(&database.url)
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE app_notes (body VARCHAR(50))")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let store = SqlStore::builder_on(pool.clone()).connect().await.unwrap();
+    store.migrate().await.unwrap();
+    fixture(&store).await;
+    let grants = store.load("rms").await.unwrap().expect("rms exists");
+    assert!(grants.in_group("admins") && grants.has_permission("commit"));
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tg_user")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(users >= 2, "{users}");
+    sqlx::query("INSERT INTO app_notes (body) VALUES ('still ours')")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let notes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_notes")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(notes, 1);
 }
 
 async fn translated_schema_with_reserved_words(database: &TestDatabase) {

@@ -81,6 +81,8 @@ impl Drop for Inner {
 #[must_use]
 pub struct SqlStoreBuilder {
     url: String,
+    /// The application's own pool, when the store shares it.
+    shared_pool: Option<AnyPool>,
     schema: Schema,
     pool: PoolSettings,
     cache: Option<CacheSettings>,
@@ -102,11 +104,42 @@ impl SqlStore {
     pub fn builder(url: &str) -> SqlStoreBuilder {
         SqlStoreBuilder {
             url: url.to_owned(),
+            shared_pool: None,
             schema: Schema::default(),
             pool: PoolSettings::default(),
             cache: Some(CacheSettings::default()),
             unknown_users: UnknownUsers::default(),
             query_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// A builder for a store on a pool the application already has: the same schema, cache and
+    /// migrations as [`SqlStore::builder`], on the application's connections. The pool's own
+    /// settings stand ([`SqlStoreBuilder::pool`] does not apply); the store's queries keep
+    /// their timeout. The pool is sqlx's `AnyPool`; a pool of one database's type
+    /// (`PgPool`, `SqlitePool`) cannot be shared yet.
+    ///
+    /// ```
+    /// use authz_runtime::sql::SqlStore;
+    /// use sqlx::any::AnyPoolOptions;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// sqlx::any::install_default_drivers();
+    /// // The application's pool (one connection: an in-memory SQLite database is per connection).
+    /// let pool = AnyPoolOptions::new().max_connections(1).connect("sqlite::memory:").await?;
+    /// let store = SqlStore::builder_on(pool.clone()).connect().await?;
+    /// store.migrate().await?;
+    /// store.create_user("rms").await?;
+    /// let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tg_user").fetch_one(&pool).await?;
+    /// assert_eq!(users, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn builder_on(pool: AnyPool) -> SqlStoreBuilder {
+        let url = pool.connect_options().database_url.to_string();
+        SqlStoreBuilder {
+            shared_pool: Some(pool),
+            ..Self::builder(&url)
         }
     }
 
@@ -219,7 +252,13 @@ impl SqlStoreBuilder {
         let dialect = Dialect::of_url(&self.url)
             .ok_or_else(|| SqlError::UnsupportedUrl(redact(&self.url)))?;
         check_feature(dialect)?;
-        let (mut pool_settings, url) = self.pool.take_from_url(&self.url)?;
+        if let Some(pool) = self.shared_pool.clone() {
+            let url = self.url.clone();
+            return self
+                .finish(dialect, pool, url, PoolSettings::default())
+                .await;
+        }
+        let (mut pool_settings, url) = self.pool.clone().take_from_url(&self.url)?;
         if dialect == Dialect::Sqlite && is_in_memory(&url) {
             // Each SQLite connection to `:memory:` is a database of its own, gone when the
             // connection closes: keep exactly one, for the life of the store.
@@ -251,7 +290,19 @@ impl SqlStoreBuilder {
             })
             .connect(&url)
             .await?;
+        self.finish(dialect, pool, url, pool_settings).await
+    }
 
+    /// The store on `pool`, with its cache and, on PostgreSQL, the cache's change listener
+    /// (its own connection, to `url`).
+    #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
+    async fn finish(
+        self,
+        dialect: Dialect,
+        pool: AnyPool,
+        url: String,
+        pool_settings: PoolSettings,
+    ) -> Result<SqlStore, SqlError> {
         // Other instances' writes arrive by NOTIFY on PostgreSQL; elsewhere this instance's
         // own writes and the time to live are all there is.
         let listens = cfg!(feature = "postgres") && dialect == Dialect::Postgres;
