@@ -17,6 +17,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://demo.db?mode=rwc";
 pub struct Demo {
     /// Users, groups and permissions.
     pub store: SqlStore,
+    /// The store's pool, which the demo's own tables (posts, settings, API tokens) share.
+    pool: AnyPool,
 }
 
 /// A blog post.
@@ -133,11 +135,14 @@ impl Demo {
     /// Connects to the database at `url`.
     pub async fn open(url: &str) -> Result<Self, DemoError> {
         let store = SqlStore::connect(url).await?;
-        Ok(Self { store })
+        let pool = store.pool().as_any().cloned().ok_or_else(|| {
+            DemoError::Other("the store opened a pool of sqlx's Any driver".to_owned())
+        })?;
+        Ok(Self { store, pool })
     }
 
     fn pool(&self) -> &AnyPool {
-        self.store.pool()
+        &self.pool
     }
 
     fn dialect(&self) -> Dialect {

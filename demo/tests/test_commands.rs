@@ -353,7 +353,7 @@ async fn a_database_error_is_not_taken_for_an_uninitialized_database(database: &
     let url = &database.url;
     let demo = Demo::open(url).await.unwrap();
     sqlx::query("CREATE TABLE demo_setting (something_else INTEGER)")
-        .execute(demo.store.pool())
+        .execute(demo.store.pool().as_any().unwrap())
         .await
         .unwrap();
     let error = fails(url, &["user", "list"]).await;

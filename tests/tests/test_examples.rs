@@ -169,7 +169,7 @@ async fn sql_store() {
     let base = serve(sql_store::app("sqlite::memory:").await.unwrap()).await;
     assert_eq!(
         ask(&base, "GET", "/reports", Some("rms")).await,
-        (StatusCode::OK, "the quarterly reports".to_owned())
+        (StatusCode::OK, "Q1 revenue\nQ2 revenue".to_owned())
     );
     assert_eq!(
         ask(&base, "GET", "/reports", Some("guido")).await.0,

@@ -73,7 +73,7 @@ async fn mariadb_closing_idle_connections_fails_no_request() {
     let app = app(store.clone());
     let connection_id = || async {
         sqlx::query_scalar::<_, i64>("SELECT CAST(CONNECTION_ID() AS SIGNED)")
-            .fetch_one(store.pool())
+            .fetch_one(store.pool().as_any().unwrap())
             .await
             .expect("the pool answers")
     };

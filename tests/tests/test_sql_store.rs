@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use authz_runtime::sql::{
-    CacheSettings, Entity, Schema, SqlError, SqlStore, SqlStoreBuilder, UnknownUsers,
+    CacheSettings, Entity, Schema, SqlError, SqlPool, SqlStore, SqlStoreBuilder, UnknownUsers,
 };
 use authz_runtime::testing::TestAuthenticator;
 use authz_runtime::{AuthzLayer, CredentialsStore, require};
@@ -30,6 +30,7 @@ sql_suite!(
     deletes_cascade,
     migrate_twice_keeps_the_data,
     a_store_on_the_applications_pool,
+    a_store_on_the_applications_typed_pool,
     translated_schema_with_reserved_words,
     identity_only_predicates_run_no_query,
     group_predicates_run_one_query_cold_and_none_warm,
@@ -394,7 +395,7 @@ async fn a_store_on_the_applications_pool(database: &TestDatabase) {
         .unwrap();
     assert!(users >= 2, "{users}");
     sqlx::query("INSERT INTO app_notes (body) VALUES ('still ours')")
-        .execute(store.pool())
+        .execute(store.pool().as_any().unwrap())
         .await
         .unwrap();
     let notes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_notes")
@@ -402,6 +403,70 @@ async fn a_store_on_the_applications_pool(database: &TestDatabase) {
         .await
         .unwrap();
     assert_eq!(notes, 1);
+}
+
+/// The store on the pool type of the application's database (`SqlitePool`, `PgPool`,
+/// `MySqlPool`): the same schema and grants, the application's queries beside the store's, and
+/// on PostgreSQL the cache's change listener on the pool's database: a write by a second
+/// instance empties the first one's cache.
+async fn a_store_on_the_applications_typed_pool(database: &TestDatabase) {
+    let pool = match database.backend {
+        Backend::Sqlite => SqlPool::from(sqlx::SqlitePool::connect(&database.url).await.unwrap()),
+        Backend::Postgres => SqlPool::from(sqlx::PgPool::connect(&database.url).await.unwrap()),
+        Backend::MySql => SqlPool::from(sqlx::MySqlPool::connect(&database.url).await.unwrap()),
+    };
+    let store = SqlStore::builder_on(pool.clone()).connect().await.unwrap();
+    store.migrate().await.unwrap();
+    fixture(&store).await;
+    assert_eq!(
+        store.dialect(),
+        SqlStore::connect(&database.url).await.unwrap().dialect()
+    );
+    assert_eq!(
+        store.users().await.unwrap(),
+        ["guido", "linus", "rasmus", "rms", "sballmer"]
+    );
+    assert_eq!(store.group_members("admins").await.unwrap(), ["rms"]);
+    let grants = store.load("rms").await.unwrap().expect("rms exists");
+    assert!(grants.in_group("admins") && grants.has_permission("commit"));
+    store
+        .set_password_hash("rms", "$argon2id$stored")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.password_hash("rms").await.unwrap().as_deref(),
+        Some("$argon2id$stored")
+    );
+    let count = "SELECT COUNT(*) FROM tg_user";
+    let users: i64 = match &pool {
+        SqlPool::Sqlite(pool) => sqlx::query_scalar(count).fetch_one(pool).await.unwrap(),
+        SqlPool::Postgres(pool) => sqlx::query_scalar(count).fetch_one(pool).await.unwrap(),
+        SqlPool::MySql(pool) => sqlx::query_scalar(count).fetch_one(pool).await.unwrap(),
+        _ => unreachable!("a typed pool was given"),
+    };
+    assert_eq!(users, 5, "the application's pool sees the store's rows");
+
+    // A second instance, on its own pool: its write reaches this store's cache.
+    let other = SqlStore::connect(&database.url).await.unwrap();
+    assert!(
+        store.load("rms").await.unwrap().unwrap().in_group("admins"),
+        "cached"
+    );
+    other.remove_user_from_group("rms", "admins").await.unwrap();
+    if database.backend == Backend::Postgres {
+        let written = Instant::now();
+        while store.load("rms").await.unwrap().unwrap().in_group("admins") {
+            assert!(
+                written.elapsed() < Duration::from_secs(1),
+                "the listener on the PgPool's database did not empty the cache within a second"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    // This store's own writes empty its cache on every database.
+    store.add_user_to_group("rms", "admins").await.unwrap();
+    store.remove_user_from_group("rms", "admins").await.unwrap();
+    assert!(!store.load("rms").await.unwrap().unwrap().in_group("admins"));
 }
 
 async fn translated_schema_with_reserved_words(database: &TestDatabase) {
@@ -786,7 +851,10 @@ async fn count(store: &SqlStore, query: &str, binds: &[&str]) -> i64 {
     for bind in binds {
         query = query.bind(*bind);
     }
-    query.fetch_one(store.pool()).await.expect("the count runs")
+    query
+        .fetch_one(store.pool().as_any().unwrap())
+        .await
+        .expect("the count runs")
 }
 
 /// A second store with other tables, on a database migrated already: it gets its tables.
@@ -919,7 +987,7 @@ async fn the_time_to_live_bounds_what_the_cache_serves(database: &TestDatabase) 
     );
 
     sqlx::query("DELETE FROM tg_user_group")
-        .execute(store.pool())
+        .execute(store.pool().as_any().unwrap())
         .await
         .unwrap();
     assert_eq!(

@@ -12,10 +12,9 @@
 
 use std::sync::atomic::Ordering;
 
-use sqlx::{Any, AnyConnection, Transaction};
-
 use super::cache::{Invalidation, NOTIFY_CHANGES, notice};
 use super::error::{Entity, SqlError, check_name};
+use super::pool::{Bind, Connection, Transaction};
 use super::schema::Dialect;
 use super::statements::Sql;
 use super::store::SqlStore;
@@ -84,8 +83,9 @@ impl SqlStore {
     /// Whether a user of this name exists.
     pub async fn user_exists(&self, name: &str) -> Result<bool, SqlError> {
         check_name(Entity::User, name)?;
-        let mut connection = self.timed(self.inner().pool.acquire()).await?;
-        self.exists(&mut connection, Entity::User, name).await
+        let mut connection = self.acquire().await?;
+        self.exists(connection.connection(), Entity::User, name)
+            .await
     }
 
     /// Adds `user` to `group`; adding a member again changes nothing.
@@ -163,13 +163,11 @@ impl SqlStore {
             return Ok(None);
         }
         let statement = &self.inner().statements.password_of_user;
-        let rows: Vec<(String, Option<String>)> = self
-            .timed(
-                sqlx::query_as(statement.text())
-                    .bind(user)
-                    .fetch_all(&self.inner().pool),
-            )
-            .await?;
+        let mut connection = self.acquire().await?;
+        let rows = connection
+            .connection()
+            .pairs(statement.text(), [Bind::Text(user)]);
+        let rows = self.timed(rows).await?;
         Ok(rows
             .into_iter()
             .find(|(name, _)| name == user)
@@ -181,15 +179,9 @@ impl SqlStore {
         check_name(Entity::User, user)?;
         let mut transaction = self.begin().await?;
         let statement = &self.inner().statements.set_password;
-        let updated = self
-            .timed(
-                sqlx::query(statement.text())
-                    .bind(hash)
-                    .bind(user)
-                    .execute(&mut *transaction),
-            )
-            .await?;
-        if updated.rows_affected() == 0 {
+        let binds = [Bind::Text(hash), Bind::Text(user)];
+        let updated = transaction.connection().execute(statement.text(), binds);
+        if self.timed(updated).await? == 0 {
             return Err(not_found(Entity::User, user));
         }
         self.commit(transaction).await
@@ -199,13 +191,10 @@ impl SqlStore {
         check_name(entity, name)?;
         let mut transaction = self.begin().await?;
         let insert = &self.inner().statements.table(entity).insert;
-        let inserted = self
-            .timed(
-                sqlx::query(insert.text())
-                    .bind(name)
-                    .execute(&mut *transaction),
-            )
-            .await;
+        let inserted = transaction
+            .connection()
+            .execute(insert.text(), [Bind::Text(name)]);
+        let inserted = self.timed(inserted).await;
         match inserted {
             Ok(_) => self.commit(transaction).await,
             Err(error) if is_unique_violation(&error) => Err(duplicate(entity, name)),
@@ -218,18 +207,12 @@ impl SqlStore {
         check_name(entity, new_name)?;
         let mut transaction = self.begin().await?;
         let rename = &self.inner().statements.table(entity).rename;
-        let renamed = self
-            .timed(
-                sqlx::query(rename.text())
-                    .bind(new_name)
-                    .bind(name)
-                    .execute(&mut *transaction),
-            )
-            .await;
-        match renamed {
-            Ok(done) if done.rows_affected() == 0 => {
+        let binds = [Bind::Text(new_name), Bind::Text(name)];
+        let renamed = transaction.connection().execute(rename.text(), binds);
+        match self.timed(renamed).await {
+            Ok(0) => {
                 // MySQL counts a rename to the same name as no change: tell the cases apart.
-                if name == new_name && self.exists(&mut transaction, entity, name).await? {
+                if name == new_name && self.exists(transaction.connection(), entity, name).await? {
                     return Ok(());
                 }
                 Err(not_found(entity, name))
@@ -244,14 +227,10 @@ impl SqlStore {
         check_name(entity, name)?;
         let mut transaction = self.begin().await?;
         let delete = &self.inner().statements.table(entity).delete;
-        let deleted = self
-            .timed(
-                sqlx::query(delete.text())
-                    .bind(name)
-                    .execute(&mut *transaction),
-            )
-            .await?;
-        if deleted.rows_affected() == 0 {
+        let deleted = transaction
+            .connection()
+            .execute(delete.text(), [Bind::Text(name)]);
+        if self.timed(deleted).await? == 0 {
             return Err(not_found(entity, name));
         }
         self.commit(transaction).await
@@ -259,25 +238,21 @@ impl SqlStore {
 
     async fn list(&self, entity: Entity) -> Result<Vec<String>, SqlError> {
         let list = &self.inner().statements.table(entity).list;
-        self.timed(sqlx::query_scalar(list.text()).fetch_all(&self.inner().pool))
+        let mut connection = self.acquire().await?;
+        self.timed(connection.connection().strings(list.text(), []))
             .await
     }
 
     async fn exists(
         &self,
-        connection: &mut AnyConnection,
+        connection: Connection<'_>,
         entity: Entity,
         name: &str,
     ) -> Result<bool, SqlError> {
         let exists = &self.inner().statements.table(entity).exists;
-        let count: i64 = self
-            .timed(
-                sqlx::query_scalar(exists.text())
-                    .bind(name)
-                    .fetch_one(&mut *connection),
-            )
-            .await?;
-        Ok(count > 0)
+        let counts = connection.integers(exists.text(), [Bind::Text(name)]);
+        let counts = self.timed(counts).await?;
+        Ok(counts.first().copied().flatten().unwrap_or(0) > 0)
     }
 
     /// Runs a link statement binding (`left`, `right`) names, after checking both exist.
@@ -291,17 +266,13 @@ impl SqlStore {
         check_name(right_entity, right)?;
         let mut transaction = self.begin().await?;
         for (entity, name) in [(left_entity, left), (right_entity, right)] {
-            if !self.exists(&mut transaction, entity, name).await? {
+            if !self.exists(transaction.connection(), entity, name).await? {
                 return Err(not_found(entity, name));
             }
         }
-        self.timed(
-            sqlx::query(statement.text())
-                .bind(left)
-                .bind(right)
-                .execute(&mut *transaction),
-        )
-        .await?;
+        let binds = [Bind::Text(left), Bind::Text(right)];
+        let linked = transaction.connection().execute(statement.text(), binds);
+        self.timed(linked).await?;
         self.commit(transaction).await
     }
 
@@ -316,16 +287,13 @@ impl SqlStore {
         check_name(entity, name)?;
         // One transaction, so that the section cannot vanish between the two statements.
         let mut transaction = self.begin().await?;
-        if !self.exists(&mut transaction, entity, name).await? {
+        if !self.exists(transaction.connection(), entity, name).await? {
             return Err(not_found(entity, name));
         }
-        let names = self
-            .timed(
-                sqlx::query_scalar(statement.text())
-                    .bind(name)
-                    .fetch_all(&mut *transaction),
-            )
-            .await?;
+        let names = transaction
+            .connection()
+            .strings(statement.text(), [Bind::Text(name)]);
+        let names = self.timed(names).await?;
         self.timed(transaction.commit()).await?;
         Ok(names)
     }
@@ -339,22 +307,23 @@ impl SqlStore {
         name: &str,
     ) -> Result<Vec<String>, SqlError> {
         check_name(entity, name)?;
-        self.timed(
-            sqlx::query_scalar(statement.text())
-                .bind(name)
-                .fetch_all(&self.inner().pool),
-        )
-        .await
+        let mut connection = self.acquire().await?;
+        let names = connection
+            .connection()
+            .strings(statement.text(), [Bind::Text(name)]);
+        self.timed(names).await
     }
 
     /// Commits a write, telling every instance's cache (PostgreSQL's `NOTIFY` is delivered at
     /// commit), and this one's, whether the commit succeeds or not.
-    async fn commit(&self, mut transaction: Transaction<'static, Any>) -> Result<(), SqlError> {
+    async fn commit(&self, mut transaction: Transaction) -> Result<(), SqlError> {
         let write = self.inner().writes.fetch_add(1, Ordering::Relaxed);
         if self.dialect() == Dialect::Postgres {
             let notice = notice(&self.inner().instance, write);
-            let notify = sqlx::query(NOTIFY_CHANGES).bind(notice);
-            self.timed(notify.execute(&mut *transaction)).await?;
+            let notify = transaction
+                .connection()
+                .execute(NOTIFY_CHANGES, [Bind::Text(&notice)]);
+            self.timed(notify).await?;
         }
         let invalidation = Invalidation::new(self.inner().cache.clone(), write);
         self.timed(transaction.commit()).await?;

@@ -182,16 +182,45 @@ pub(crate) mod listener {
     use std::sync::Weak;
     use std::time::Duration;
 
+    use sqlx::PgPool;
     use sqlx::postgres::PgListener;
 
     use super::{GrantsCache, own_write};
+    use crate::sql::pool::SqlPool;
+
+    /// Where the listener connects.
+    pub(crate) enum Source {
+        /// The database of an `AnyPool`, by its URL.
+        Url(String),
+        /// The database of a `PgPool`, with its connect options.
+        Pool(PgPool),
+    }
+
+    impl Source {
+        /// The database `pool` is on.
+        pub(crate) fn of(pool: &SqlPool) -> Self {
+            match pool {
+                SqlPool::Postgres(pool) => Source::Pool(pool.clone()),
+                SqlPool::Any(pool) => Source::Url(pool.connect_options().database_url.to_string()),
+                #[allow(unreachable_patterns)]
+                _ => unreachable!("only PostgreSQL has a change listener"),
+            }
+        }
+
+        async fn connect(&self) -> Result<PgListener, sqlx::Error> {
+            match self {
+                Source::Url(url) => PgListener::connect(url).await,
+                Source::Pool(pool) => PgListener::connect_with(pool).await,
+            }
+        }
+    }
 
     /// The channel that admin writes notify (see `NOTIFY_CHANGES`).
     const CHANGES_CHANNEL: &str = "authz_changes";
 
     /// Runs until the store is dropped. `listening` hears when the first `LISTEN` is in place.
     pub(crate) fn spawn(
-        url: String,
+        source: Source,
         cache: Weak<GrantsCache>,
         instance: String,
         listening: tokio::sync::oneshot::Sender<()>,
@@ -200,7 +229,7 @@ pub(crate) mod listener {
             let mut backoff = Duration::from_millis(100);
             let mut listening = Some(listening);
             loop {
-                match follow(&url, &cache, &instance, &mut backoff, &mut listening).await {
+                match follow(&source, &cache, &instance, &mut backoff, &mut listening).await {
                     Ok(()) => return,
                     Err(error) => {
                         let Some(cache) = cache.upgrade() else { return };
@@ -220,13 +249,13 @@ pub(crate) mod listener {
 
     /// Listens until the store is dropped (`Ok`) or the connection cannot be re-established.
     async fn follow(
-        url: &str,
+        source: &Source,
         cache: &Weak<GrantsCache>,
         instance: &str,
         backoff: &mut Duration,
         listening: &mut Option<tokio::sync::oneshot::Sender<()>>,
     ) -> Result<(), sqlx::Error> {
-        let mut listener = PgListener::connect(url).await?;
+        let mut listener = source.connect().await?;
         listener.listen(CHANGES_CHANNEL).await?;
         *backoff = Duration::from_millis(100);
         {

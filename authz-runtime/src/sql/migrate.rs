@@ -11,9 +11,10 @@
 
 use std::time::Duration;
 
-use sqlx::{AnyConnection, AssertSqlSafe, Executor};
+use sqlx::AssertSqlSafe;
 
 use super::error::SqlError;
+use super::pool::{Bind, Connection};
 use super::quickstart::migrations;
 use super::schema::{Dialect, Identifier, Schema};
 use super::store::SqlStore;
@@ -38,75 +39,81 @@ impl SqlStore {
         match self.dialect() {
             Dialect::Postgres => {
                 let mut transaction = self.begin().await?;
-                let lock = sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(POSTGRES_LOCK);
-                self.timed(lock.execute(&mut *transaction)).await?;
-                self.apply_migrations(&mut transaction).await?;
+                let lock = transaction.connection().execute(
+                    "SELECT pg_advisory_xact_lock($1)",
+                    [Bind::Integer(POSTGRES_LOCK)],
+                );
+                self.timed(lock).await?;
+                self.apply_migrations(&mut transaction.connection()).await?;
                 self.timed(transaction.commit()).await
             }
             Dialect::Sqlite => {
                 let begin = self.inner().pool.begin_with("BEGIN IMMEDIATE");
                 let mut transaction = self.timed(begin).await?;
-                self.apply_migrations(&mut transaction).await?;
+                self.apply_migrations(&mut transaction.connection()).await?;
                 self.timed(transaction.commit()).await
             }
             Dialect::MySql => {
-                let mut connection = self.timed(self.inner().pool.acquire()).await?;
+                let mut connection = self.acquire().await?;
                 // Closing the session is what surely releases a named lock, also when this
                 // call is abandoned half-way; migrations run once per start, so the pool can
                 // afford a new connection.
                 connection.close_on_drop();
                 let wait = self.query_timeout().max(Duration::from_secs(1)).as_secs();
-                let locked: Option<i64> = self
-                    .timed(
-                        sqlx::query_scalar(AssertSqlSafe(format!(
-                            "SELECT GET_LOCK({MYSQL_LOCK}, ?)"
-                        )))
-                        .bind(i64::try_from(wait).unwrap_or(i64::MAX))
-                        .fetch_one(&mut *connection),
-                    )
-                    .await?;
+                let lock = connection.connection().integers(
+                    AssertSqlSafe(format!("SELECT GET_LOCK({MYSQL_LOCK}, ?)")),
+                    [Bind::Integer(i64::try_from(wait).unwrap_or(i64::MAX))],
+                );
+                let locked = self.timed(lock).await?;
                 // 0: another instance held the lock for the whole wait; NULL: the server
                 // failed to take it.
-                if locked != Some(1) {
+                if locked.first() != Some(&Some(1)) {
                     return Err(SqlError::Timeout);
                 }
-                let applied = self.apply_migrations(&mut connection).await;
+                let applied = self.apply_migrations(&mut connection.connection()).await;
                 // Let the next instance in now rather than when the connection is closed.
-                let release =
-                    sqlx::query(AssertSqlSafe(format!("SELECT RELEASE_LOCK({MYSQL_LOCK})")));
-                let _ = self.timed(release.execute(&mut *connection)).await;
+                let release = connection.connection().execute(
+                    AssertSqlSafe(format!("SELECT RELEASE_LOCK({MYSQL_LOCK})")),
+                    [],
+                );
+                let _ = self.timed(release).await;
                 applied
             }
         }
     }
 
     /// Applies, on `connection` (which holds the dialect's lock), what is not applied yet.
-    async fn apply_migrations(&self, connection: &mut AnyConnection) -> Result<(), SqlError> {
+    async fn apply_migrations(&self, connection: &mut Connection<'_>) -> Result<(), SqlError> {
         // The statements name only whitelisted identifiers and bind every value.
         let dialect = self.dialect();
         let create = AssertSqlSafe(migrations_table(dialect));
-        self.timed(connection.execute(create)).await?;
-        let tables = table_names(self.schema());
-        let applied: Vec<i64> = self
-            .timed(
-                sqlx::query_scalar(AssertSqlSafe(applied_versions(dialect)))
-                    .bind(&tables)
-                    .fetch_all(&mut *connection),
-            )
+        self.timed(connection.reborrow().execute_script(create))
             .await?;
+        let tables = table_names(self.schema());
+        let applied = connection.reborrow().integers(
+            AssertSqlSafe(applied_versions(dialect)),
+            [Bind::Text(&tables)],
+        );
+        let applied = self.timed(applied).await?;
         for migration in migrations(dialect, self.schema()) {
-            if applied.contains(&migration.version) {
+            if applied.contains(&Some(migration.version)) {
                 continue;
             }
             for statement in migration.statements {
-                self.timed(connection.execute(AssertSqlSafe(statement)))
-                    .await?;
+                let statement = connection
+                    .reborrow()
+                    .execute_script(AssertSqlSafe(statement));
+                self.timed(statement).await?;
             }
-            let record = sqlx::query(AssertSqlSafe(record_version(dialect)))
-                .bind(&tables)
-                .bind(migration.version)
-                .bind(migration.description);
-            self.timed(record.execute(&mut *connection)).await?;
+            let binds = [
+                Bind::Text(&tables),
+                Bind::Integer(migration.version),
+                Bind::Text(migration.description),
+            ];
+            let record = connection
+                .reborrow()
+                .execute(AssertSqlSafe(record_version(dialect)), binds);
+            self.timed(record).await?;
             tracing::info!(
                 target: "authz::sql",
                 version = migration.version,

@@ -24,6 +24,7 @@ mod admin;
 mod cache;
 mod error;
 mod migrate;
+mod pool;
 mod quickstart;
 mod schema;
 mod settings;
@@ -31,6 +32,7 @@ mod statements;
 mod store;
 
 pub use error::{Entity, SqlError};
+pub use pool::SqlPool;
 pub use schema::{Dialect, Identifier, InvalidIdentifier, Schema};
 pub use settings::{CacheSettings, PoolSettings, UnknownUsers};
 pub use store::{SqlStore, SqlStoreBuilder};

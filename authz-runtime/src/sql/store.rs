@@ -5,11 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyPool, AssertSqlSafe, Executor, Row, Transaction};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AssertSqlSafe, Executor};
 
 use super::cache::GrantsCache;
 use super::error::SqlError;
+use super::pool::{Bind, PooledConnection, SqlPool, Transaction};
 use super::schema::{Dialect, Schema};
 use super::settings::{CacheSettings, PoolSettings, UnknownUsers};
 use super::statements::Statements;
@@ -56,7 +57,7 @@ pub struct SqlStore {
 }
 
 pub(crate) struct Inner {
-    pub(crate) pool: AnyPool,
+    pub(crate) pool: SqlPool,
     pub(crate) statements: Statements,
     schema: Schema,
     pub(crate) cache: Option<Arc<GrantsCache>>,
@@ -82,7 +83,7 @@ impl Drop for Inner {
 pub struct SqlStoreBuilder {
     url: String,
     /// The application's own pool, when the store shares it.
-    shared_pool: Option<AnyPool>,
+    shared_pool: Option<SqlPool>,
     schema: Schema,
     pool: PoolSettings,
     cache: Option<CacheSettings>,
@@ -114,19 +115,18 @@ impl SqlStore {
     }
 
     /// A builder for a store on a pool the application already has: the same schema, cache and
-    /// migrations as [`SqlStore::builder`], on the application's connections. The pool's own
-    /// settings stand ([`SqlStoreBuilder::pool`] does not apply); the store's queries keep
-    /// their timeout. The pool is sqlx's `AnyPool`; a pool of one database's type
-    /// (`PgPool`, `SqlitePool`) cannot be shared yet.
+    /// migrations as [`SqlStore::builder`], on the application's connections. Any sqlx pool
+    /// will do: `PgPool`, `SqlitePool`, `MySqlPool` (behind the features of their databases)
+    /// or `AnyPool`. The pool's own settings stand ([`SqlStoreBuilder::pool`] does not apply);
+    /// the store's queries keep their timeout.
     ///
     /// ```
     /// use authz_runtime::sql::SqlStore;
-    /// use sqlx::any::AnyPoolOptions;
+    /// use sqlx::sqlite::SqlitePoolOptions;
     ///
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// sqlx::any::install_default_drivers();
     /// // The application's pool (one connection: an in-memory SQLite database is per connection).
-    /// let pool = AnyPoolOptions::new().max_connections(1).connect("sqlite::memory:").await?;
+    /// let pool = SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await?;
     /// let store = SqlStore::builder_on(pool.clone()).connect().await?;
     /// store.migrate().await?;
     /// store.create_user("rms").await?;
@@ -135,8 +135,14 @@ impl SqlStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    pub fn builder_on(pool: AnyPool) -> SqlStoreBuilder {
-        let url = pool.connect_options().database_url.to_string();
+    pub fn builder_on(pool: impl Into<SqlPool>) -> SqlStoreBuilder {
+        let pool = pool.into();
+        let url = match &pool {
+            SqlPool::Any(pool) => pool.connect_options().database_url.to_string(),
+            // A typed pool says its database itself and needs no URL.
+            #[allow(unreachable_patterns)]
+            _ => String::new(),
+        };
         SqlStoreBuilder {
             shared_pool: Some(pool),
             ..Self::builder(&url)
@@ -148,8 +154,8 @@ impl SqlStore {
         self.inner.statements.dialect
     }
 
-    /// The connection pool, shared with the application if it likes.
-    pub fn pool(&self) -> &AnyPool {
+    /// The connection pool, shared with the application if it likes: see [`SqlPool`].
+    pub fn pool(&self) -> &SqlPool {
         &self.inner.pool
     }
 
@@ -163,8 +169,13 @@ impl SqlStore {
     }
 
     /// Begins a transaction, within the query timeout.
-    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>, SqlError> {
+    pub(crate) async fn begin(&self) -> Result<Transaction, SqlError> {
         self.timed(self.inner.pool.begin()).await
+    }
+
+    /// Takes a connection from the pool, within the query timeout.
+    pub(crate) async fn acquire(&self) -> Result<PooledConnection, SqlError> {
+        self.timed(self.inner.pool.acquire()).await
     }
 
     /// How long a statement may take.
@@ -186,17 +197,15 @@ impl SqlStore {
     /// The grants of `user` straight from the database: `None` when no such user.
     async fn query_grants(&self, user: &str) -> Result<Option<Arc<Grants>>, SqlError> {
         let statements = &self.inner.statements;
-        let mut query = sqlx::query(statements.load.text());
-        for _ in 0..statements.load_binds {
-            query = query.bind(user);
-        }
-        let rows: Vec<AnyRow> = self.timed(query.fetch_all(&self.inner.pool)).await?;
+        let binds = vec![Bind::Text(user); statements.load_binds];
+        let mut connection = self.acquire().await?;
+        let rows = connection.connection().pairs(statements.load.text(), binds);
+        let rows = self.timed(rows).await?;
         let mut exists = false;
         let mut groups = Vec::new();
         let mut permissions = Vec::new();
-        for row in rows {
-            let kind: String = row.try_get(0)?;
-            let name: String = row.try_get(1)?;
+        for (kind, name) in rows {
+            let name = name.unwrap_or_default();
             match kind.as_str() {
                 // MySQL's collations may match `ROOT` or `root ` to `root`: only the exact
                 // name is this user.
@@ -249,15 +258,17 @@ impl SqlStoreBuilder {
     /// Connects, opening one connection now so that a wrong URL or an unreachable server is
     /// reported here rather than on the first request.
     pub async fn connect(self) -> Result<SqlStore, SqlError> {
+        if let Some(pool) = self.shared_pool.clone() {
+            let dialect = pool
+                .dialect()
+                .ok_or_else(|| SqlError::UnsupportedUrl(redact(&self.url)))?;
+            check_feature(dialect)?;
+            let acquire_timeout = pool.acquire_timeout();
+            return self.finish(dialect, pool, acquire_timeout).await;
+        }
         let dialect = Dialect::of_url(&self.url)
             .ok_or_else(|| SqlError::UnsupportedUrl(redact(&self.url)))?;
         check_feature(dialect)?;
-        if let Some(pool) = self.shared_pool.clone() {
-            let url = self.url.clone();
-            return self
-                .finish(dialect, pool, url, PoolSettings::default())
-                .await;
-        }
         let (mut pool_settings, url) = self.pool.clone().take_from_url(&self.url)?;
         if dialect == Dialect::Sqlite && is_in_memory(&url) {
             // Each SQLite connection to `:memory:` is a database of its own, gone when the
@@ -290,18 +301,19 @@ impl SqlStoreBuilder {
             })
             .connect(&url)
             .await?;
-        self.finish(dialect, pool, url, pool_settings).await
+        self.finish(dialect, SqlPool::Any(pool), pool_settings.acquire_timeout)
+            .await
     }
 
     /// The store on `pool`, with its cache and, on PostgreSQL, the cache's change listener
-    /// (its own connection, to `url`).
+    /// (a connection of its own, to the pool's database), awaited for at most
+    /// `acquire_timeout`.
     #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
     async fn finish(
         self,
         dialect: Dialect,
-        pool: AnyPool,
-        url: String,
-        pool_settings: PoolSettings,
+        pool: SqlPool,
+        acquire_timeout: Duration,
     ) -> Result<SqlStore, SqlError> {
         // Other instances' writes arrive by NOTIFY on PostgreSQL; elsewhere this instance's
         // own writes and the time to live are all there is.
@@ -316,14 +328,14 @@ impl SqlStoreBuilder {
             (Some(cache), Dialect::Postgres) => {
                 let (listening, listened) = tokio::sync::oneshot::channel();
                 let listener = super::cache::listener::spawn(
-                    url.clone(),
+                    super::cache::listener::Source::of(&pool),
                     Arc::downgrade(cache),
                     instance.clone(),
                     listening,
                 );
                 // Return once the cache can be trusted; if the listener is slow, the cache is
                 // bypassed until it is in place, which is safe.
-                let _ = tokio::time::timeout(pool_settings.acquire_timeout, listened).await;
+                let _ = tokio::time::timeout(acquire_timeout, listened).await;
                 Some(listener)
             }
             _ => None,

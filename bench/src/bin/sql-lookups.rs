@@ -157,7 +157,10 @@ fn report(what: &str, times: &mut [Duration]) {
 
 /// Builds the data set once, with set-based SQL (the admin API would take hours at this size).
 async fn seed(store: &SqlStore, database: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let pool = store.pool();
+    let pool = store
+        .pool()
+        .as_any()
+        .ok_or("the store has its own AnyPool")?;
     let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tg_user")
         .fetch_one(pool)
         .await?;
