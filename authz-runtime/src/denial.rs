@@ -15,6 +15,12 @@ use crate::guard::Origin;
 use crate::settings::Denials;
 use crate::{Denial, Error};
 
+/// The longest `came_from` carried to the sign-in page and back, in bytes. A page's path and
+/// query is far shorter; a longer one is dropped rather than copied into a `Location` header
+/// or the sign-in form, so that a crafted link cannot make the answers to it as large as the
+/// link.
+pub(crate) const MAX_CAME_FROM_LEN: usize = 2048;
+
 /// JSON when the client prefers `application/json` (or any `+json` type) to HTML and plain
 /// text; also when it names no preference but sent JSON itself. HTML when it prefers
 /// `text/html`.
@@ -101,7 +107,14 @@ pub(crate) fn deny(
         || parts.uri.path().to_owned(),
         |path| path.as_str().to_owned(),
     );
+    // A path longer than any page's is not copied into `Location`: the user signs in and
+    // starts from the home page.
+    let too_long = came_from.len() > MAX_CAME_FROM_LEN;
+    let came_from = if too_long { "/".to_owned() } else { came_from };
     let login_redirect = denials.login_url.as_ref().map(|login| {
+        if too_long {
+            return login.clone();
+        }
         let separator = if login.contains('?') { '&' } else { '?' };
         let came_from = utf8_percent_encode(&came_from, NON_ALPHANUMERIC);
         format!("{login}{separator}came_from={came_from}")

@@ -66,21 +66,10 @@ impl Clock {
     }
 }
 
-/// The month (1–12) of a day counted from 1970-01-01 (Howard Hinnant's civil-from-days).
+/// The month (1–12) of a day counted from 1970-01-01.
 fn month_of_day(days: u64) -> u32 {
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    month as u32
+    let days = i64::try_from(days).unwrap_or(i64::MAX);
+    crate::calendar::civil_from_days(days).1
 }
 
 /// Check that the current month is the specified one (the seed's `is_month`).

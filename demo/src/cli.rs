@@ -1,12 +1,14 @@
 //! The `demo` command: `serve` (the default), `init-db`, and the admin API from the terminal.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::builder::BoolishValueParser;
 use clap::{Args, FromArgMatches, Parser, Subcommand};
 
 use crate::auth::Clock;
 use crate::db::{DEFAULT_DATABASE_URL, Demo, DemoError};
+use crate::server::Limits;
 use crate::web::Settings;
 
 /// The authz demo blog.
@@ -66,6 +68,19 @@ pub enum Command {
     Token {
         /// The user.
         user: String,
+        /// How long the token is valid: `30d`, `12h`, `90m`.
+        #[arg(long, default_value = "30d", value_parser = duration)]
+        expires_in: Duration,
+    },
+    /// List the API tokens (of one user, or everyone's): id, user, created, expires.
+    Tokens {
+        /// Only this user's.
+        user: Option<String>,
+    },
+    /// Revoke an API token by the id `tokens` lists.
+    RevokeToken {
+        /// The token's id.
+        id: i64,
     },
 }
 
@@ -84,9 +99,40 @@ pub struct ServeArgs {
         value_parser = BoolishValueParser::new()
     )]
     pub secure_cookies: bool,
+    /// How long a client has to send a request's headers (and how long an idle connection
+    /// stays open) before its connection is closed: `10s`, `500ms`, `1m`.
+    #[arg(
+        long,
+        env = "DEMO_HEADER_READ_TIMEOUT",
+        default_value = "10s",
+        value_parser = duration
+    )]
+    pub header_read_timeout: Duration,
+    /// How long a request may take, once its headers are in, before the client gets
+    /// `503 Service Unavailable`: `30s`, `2m`.
+    #[arg(
+        long,
+        env = "DEMO_REQUEST_TIMEOUT",
+        default_value = "30s",
+        value_parser = duration
+    )]
+    pub request_timeout: Duration,
+    /// How many password checks (Argon2, 19 MiB each while it runs) run at once; other
+    /// sign-ins wait up to 2 s for a turn, then get `503` with `Retry-After`. The default is
+    /// the number of cores.
+    #[arg(long, env = "DEMO_PASSWORD_CHECKS")]
+    pub password_checks: Option<usize>,
 }
 
 impl ServeArgs {
+    /// The server's time limits.
+    fn limits(&self) -> Limits {
+        Limits {
+            header_read_timeout: self.header_read_timeout,
+            request_timeout: self.request_timeout,
+        }
+    }
+
     /// The settings of `demo` run without a command: the defaults, and the environment.
     fn from_environment() -> Result<Self, DemoError> {
         let command = Self::augment_args(clap::Command::new("serve"));
@@ -100,6 +146,30 @@ impl ServeArgs {
                 DemoError::Other(first.trim_start_matches("error: ").to_owned())
             })
     }
+}
+
+/// A duration as the serve settings take it: a whole number of milliseconds (`500ms`),
+/// seconds (`10s`) or minutes (`2m`), more than zero (a zero limit would refuse everything).
+fn duration(text: &str) -> Result<Duration, String> {
+    let expected = || {
+        format!("expected a duration such as `10s`, `500ms`, `2m`, `12h` or `30d`, not `{text}`")
+    };
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text, ""), |at| text.split_at(at));
+    let number: u64 = number.parse().map_err(|_| expected())?;
+    let duration = match unit {
+        "ms" => Duration::from_millis(number),
+        "s" => Duration::from_secs(number),
+        "m" => Duration::from_secs(number.saturating_mul(60)),
+        "h" => Duration::from_secs(number.saturating_mul(3600)),
+        "d" => Duration::from_secs(number.saturating_mul(86_400)),
+        _ => return Err(expected()),
+    };
+    if duration.is_zero() {
+        return Err("a time limit must be more than zero".to_owned());
+    }
+    Ok(duration)
 }
 
 /// `demo user …`.
@@ -202,6 +272,9 @@ async fn ready(url: &str) -> Result<Demo, DemoError> {
             "the database is not initialized: run `demo init-db` first".to_owned(),
         ));
     }
+    // A database initialized by an earlier version gets the store's newer migrations (the
+    // change counter that the servers' caches follow).
+    demo.store.migrate().await?;
     Ok(demo)
 }
 
@@ -225,6 +298,8 @@ async fn execute(cli: Cli) -> Result<(), DemoError> {
                 let password = std::env::var("DEMO_ADMIN_PASSWORD").ok();
                 println!("first run: initializing {}", redact(&url));
                 print_accounts(&demo.initialize(&admin, password.as_deref()).await?);
+            } else {
+                demo.store.migrate().await?;
             }
             serve(demo, &args).await
         }
@@ -327,17 +402,43 @@ async fn execute(cli: Cli) -> Result<(), DemoError> {
             println!("revoked {permission:?} from {group:?}");
             Ok(())
         }
-        Command::Token { user } => {
+        Command::Token { user, expires_in } => {
             let demo = ready(&url).await?;
-            let token = demo.create_token(&user).await?;
+            let token = demo.create_token(&user, expires_in).await?;
             println!("{token}");
             Ok(())
+        }
+        Command::Tokens { user } => {
+            let demo = ready(&url).await?;
+            for token in demo.tokens(user.as_deref()).await? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    token.id,
+                    token.user,
+                    crate::db::utc(token.created_at),
+                    crate::db::utc(token.expires_at)
+                );
+            }
+            Ok(())
+        }
+        Command::RevokeToken { id } => {
+            let demo = ready(&url).await?;
+            if demo.revoke_token(id).await? {
+                println!("revoked token {id}");
+                Ok(())
+            } else {
+                Err(DemoError::Other(format!("there is no token {id}")))
+            }
         }
     }
 }
 
 async fn serve(demo: Demo, args: &ServeArgs) -> Result<(), DemoError> {
-    let settings = Settings::new(Clock::system()).with_secure_cookies(args.secure_cookies);
+    let mut settings = Settings::new(Clock::system()).with_secure_cookies(args.secure_cookies);
+    if let Some(limit) = args.password_checks {
+        let checks = settings.password_checks.clone().with_limit(limit);
+        settings = settings.with_password_checks(checks);
+    }
     let app = crate::web::app(demo, settings).await?;
     let addr = &args.addr;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -350,19 +451,20 @@ async fn serve(demo: Demo, args: &ServeArgs) -> Result<(), DemoError> {
         println!("cookies are marked Secure: browsers send them over HTTPS only");
     }
     println!("authz demo listening on http://{address}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|error| DemoError::Other(format!("the server failed: {error}")))
+    crate::server::serve(listener, app, args.limits(), async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use clap::Parser;
 
-    use super::{Cli, Command, redact};
+    use std::time::Duration;
+
+    use super::{Cli, Command, duration, redact};
 
     fn serve_args(args: &[&str]) -> super::ServeArgs {
         match Cli::try_parse_from(args).unwrap().command {
@@ -380,6 +482,48 @@ mod tests {
         assert!(serve_args(&["demo", "serve", "--secure-cookies"]).secure_cookies);
         // A flag: values come from `DEMO_SECURE_COOKIES` only (see the command tests).
         assert!(Cli::try_parse_from(["demo", "serve", "--secure-cookies=yes"]).is_err());
+    }
+
+    #[test]
+    fn time_limits_are_settings_of_serve() {
+        if std::env::var_os("DEMO_HEADER_READ_TIMEOUT").is_none()
+            && std::env::var_os("DEMO_REQUEST_TIMEOUT").is_none()
+        {
+            let defaults = serve_args(&["demo", "serve"]);
+            assert_eq!(defaults.header_read_timeout, Duration::from_secs(10));
+            assert_eq!(defaults.request_timeout, Duration::from_secs(30));
+        }
+        let set = serve_args(&[
+            "demo",
+            "serve",
+            "--header-read-timeout",
+            "500ms",
+            "--request-timeout",
+            "2m",
+        ]);
+        assert_eq!(set.header_read_timeout, Duration::from_millis(500));
+        assert_eq!(set.request_timeout, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn durations_need_a_unit_and_more_than_zero() {
+        assert_eq!(duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(duration("12h"), Ok(Duration::from_secs(12 * 3600)));
+        assert_eq!(duration("30d"), Ok(Duration::from_secs(30 * 86_400)));
+        for wrong in ["", "10", "s", "1.5s", "-1s", "10 s", "10w"] {
+            assert_eq!(
+                duration(wrong),
+                Err(format!(
+                    "expected a duration such as `10s`, `500ms`, `2m`, `12h` or `30d`, not `{wrong}`"
+                )),
+            );
+        }
+        assert_eq!(
+            duration("0s"),
+            Err("a time limit must be more than zero".to_owned())
+        );
     }
 
     #[test]

@@ -1,7 +1,12 @@
-//! CSRF protection for every form: a signed double-submit token. The token lives in a cookie
-//! (`demo_csrf`, `HttpOnly`, `SameSite=Strict`, and `Secure` when the demo is set to) and in
-//! each form; a state-changing request is accepted only when both are there, equal, and signed
-//! with the app's secret, so another site can neither read nor plant one.
+//! CSRF protection for every form: a signed double-submit token bound to the session. A
+//! random nonce lives in a cookie (`demo_csrf`, `HttpOnly`, `SameSite=Strict`; with `Secure`,
+//! `__Host-demo_csrf`, which no sibling subdomain or plain-HTTP page can set), signed with the
+//! app's secret. Each form carries the nonce with a second signature, over the nonce and the
+//! request's sign-in ticket. A state-changing request is accepted only when the form's token
+//! is the one for the cookie's nonce and the ticket the request carries: a token made beside
+//! another session (an attacker's own cookie and token, planted beside a victim's ticket) does
+//! not pass, and signing in or out, which changes the ticket, changes every form's token. The
+//! nonce itself is replaced whenever a response signs in or out.
 //!
 //! The check is the middleware's, not each handler's: every request to the pages with a
 //! method other than GET, HEAD, OPTIONS or TRACE must carry the token, in the form's `csrf`
@@ -24,6 +29,9 @@ use crate::pages::{Visitor, message};
 
 const COOKIE_NAME: &str = "demo_csrf";
 
+/// The cookie's name when it is `Secure`.
+const SECURE_COOKIE_NAME: &str = "__Host-demo_csrf";
+
 /// The header a script may send the token in instead of a form field.
 pub const HEADER: HeaderName = HeaderName::from_static("x-csrf-token");
 
@@ -35,6 +43,8 @@ const MAX_FORM: usize = 1 << 20;
 pub struct Csrf {
     key: Hmac<Sha256>,
     secure: bool,
+    /// The sign-in ticket's cookie: what a token is bound to, and whose change renews it.
+    session_cookie: String,
 }
 
 /// The request's CSRF token, for forms to embed.
@@ -42,59 +52,107 @@ pub struct Csrf {
 pub struct CsrfToken(pub String);
 
 impl Csrf {
-    /// Tokens signed with `secret`, in a cookie without `Secure`.
-    pub fn new(secret: &[u8]) -> Self {
+    /// Tokens signed with `secret`, bound to the session in the cookie `session_cookie` (the
+    /// sign-in ticket's), in a cookie without `Secure`.
+    pub fn new(secret: &[u8], session_cookie: &str) -> Self {
         let key = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
-        Self { key, secure: false }
+        Self {
+            key,
+            secure: false,
+            session_cookie: session_cookie.to_owned(),
+        }
     }
 
-    /// Whether the cookie is marked `Secure` (sent over HTTPS only).
+    /// Whether the cookie is marked `Secure` (sent over HTTPS only), and so `__Host-`.
     #[must_use]
     pub fn with_secure(mut self, secure: bool) -> Self {
         self.secure = secure;
         self
     }
 
-    fn sign(&self, nonce: &str) -> String {
-        let mut mac = self.key.clone();
-        mac.update(b"demo-csrf\0");
-        mac.update(nonce.as_bytes());
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    fn cookie_name(&self) -> &'static str {
+        if self.secure {
+            SECURE_COOKIE_NAME
+        } else {
+            COOKIE_NAME
+        }
     }
 
+    /// The MAC over `parts`, each prefixed with its length so that no two lists sign alike.
+    fn mac(&self, purpose: &[u8], parts: &[&str]) -> Hmac<Sha256> {
+        let mut mac = self.key.clone();
+        mac.update(purpose);
+        for part in parts {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        mac
+    }
+
+    fn signed(&self, purpose: &[u8], nonce: &str, session: &str) -> String {
+        let mac = self.mac(purpose, &[nonce, session]);
+        format!(
+            "{nonce}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        )
+    }
+
+    fn checks(&self, purpose: &[u8], token: &str, session: &str) -> Option<String> {
+        let (nonce, signature) = token.split_once('.')?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        // Constant time: `verify_slice` compares without stopping at the first difference.
+        let mac = self.mac(purpose, &[nonce, session]);
+        mac.verify_slice(&signature).ok()?;
+        Some(nonce.to_owned())
+    }
+
+    /// A new cookie value: a random nonce, signed.
     fn issue(&self) -> Option<String> {
         let nonce = crate::db::random_token(18).ok()?;
-        Some(format!("{nonce}.{}", self.sign(&nonce)))
+        Some(self.signed(b"demo-csrf-cookie\0", &nonce, ""))
     }
 
-    fn genuine(&self, token: &str) -> bool {
-        let Some((nonce, signature)) = token.split_once('.') else {
-            return false;
-        };
-        let Ok(signature) = URL_SAFE_NO_PAD.decode(signature) else {
-            return false;
-        };
-        let mut mac = self.key.clone();
-        mac.update(b"demo-csrf\0");
-        mac.update(nonce.as_bytes());
-        mac.verify_slice(&signature).is_ok()
+    /// The nonce of a genuine cookie value.
+    fn nonce(&self, cookie: &str) -> Option<String> {
+        self.checks(b"demo-csrf-cookie\0", cookie, "")
     }
 
-    /// Whether a form's `token` matches the request's cookie and is genuine.
+    /// The token forms carry for the cookie's `nonce` in the request's `session`.
+    fn form_token(&self, nonce: &str, session: &str) -> String {
+        self.signed(b"demo-csrf-form\0", nonce, session)
+    }
+
+    /// Whether a form's `token` is the one for the request's cookie and its session.
     pub fn verify(&self, headers: &HeaderMap, token: &str) -> bool {
-        let Some(cookie) = cookie(headers) else {
+        let Some(nonce) = cookie(headers, self.cookie_name()).and_then(|c| self.nonce(&c)) else {
             return false;
         };
-        // Both compared in constant time: the signature check, and the equality through it.
-        self.genuine(token) && self.genuine(&cookie) && same(cookie.as_bytes(), token.as_bytes())
+        let session = cookie(headers, &self.session_cookie).unwrap_or_default();
+        self.checks(b"demo-csrf-form\0", token, &session)
+            .is_some_and(|signed| same(signed.as_bytes(), nonce.as_bytes()))
     }
 
-    fn set_cookie(&self, token: &str) -> Option<HeaderValue> {
+    fn set_cookie(&self, value: &str) -> Option<HeaderValue> {
         let secure = if self.secure { "; Secure" } else { "" };
         HeaderValue::from_str(&format!(
-            "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict{secure}"
+            "{}={value}; Path=/; HttpOnly; SameSite=Strict{secure}",
+            self.cookie_name()
         ))
         .ok()
+    }
+
+    /// Whether `response` signs in or out (sets the session's cookie).
+    fn changes_session(&self, response: &Response) -> bool {
+        response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .any(|value| {
+                value
+                    .split_once('=')
+                    .is_some_and(|(name, _)| name == self.session_cookie)
+            })
     }
 }
 
@@ -102,14 +160,15 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
-fn cookie(headers: &HeaderMap) -> Option<String> {
+/// The value of the request's cookie `wanted`.
+fn cookie(headers: &HeaderMap, wanted: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|header| header.to_str().ok())
         .flat_map(|header| header.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.to_owned())
 }
 
@@ -163,12 +222,19 @@ async fn submitted_token(request: Request) -> Result<(Option<String>, Request), 
 /// Runs inside [`AuthzLayer`](authz_runtime::AuthzLayer), so that the refusal page can show
 /// who is signed in.
 pub async fn middleware(State(csrf): State<Csrf>, mut request: Request, next: Next) -> Response {
-    let existing = cookie(request.headers()).filter(|token| csrf.genuine(token));
-    let (token, fresh) = match existing {
-        Some(token) => (token, false),
-        None => (csrf.issue().unwrap_or_default(), true),
+    let existing = cookie(request.headers(), csrf.cookie_name())
+        .and_then(|value| Some((csrf.nonce(&value)?, value)));
+    let (nonce, cookie_value, fresh) = match existing {
+        Some((nonce, value)) => (nonce, value, false),
+        None => {
+            let value = csrf.issue().unwrap_or_default();
+            let nonce = csrf.nonce(&value).unwrap_or_default();
+            (nonce, value, true)
+        }
     };
-    request.extensions_mut().insert(CsrfToken(token.clone()));
+    let session = cookie(request.headers(), &csrf.session_cookie).unwrap_or_default();
+    let token = csrf.form_token(&nonce, &session);
+    request.extensions_mut().insert(CsrfToken(token));
     let mut response = if changes_state(request.method()) {
         match submitted_token(request).await {
             Ok((Some(submitted), request)) if csrf.verify(request.headers(), &submitted) => {
@@ -180,7 +246,16 @@ pub async fn middleware(State(csrf): State<Csrf>, mut request: Request, next: Ne
     } else {
         next.run(request).await
     };
-    if fresh && let Some(value) = csrf.set_cookie(&token) {
+    // Signing in or out starts over with a new nonce, so that no token of the old session
+    // (nor one an attacker saw before the victim signed in) outlives it.
+    let value = if csrf.changes_session(&response) {
+        csrf.issue()
+    } else if fresh {
+        Some(cookie_value)
+    } else {
+        None
+    };
+    if let Some(value) = value.and_then(|value| csrf.set_cookie(&value)) {
         response.headers_mut().append(SET_COOKIE, value);
     }
     response

@@ -14,9 +14,12 @@
 //!   handlers' own rules.
 
 pub mod auth;
+mod calendar;
 pub mod cli;
+mod client;
 pub mod csrf;
 pub mod db;
 mod pages;
 pub mod policies;
+pub mod server;
 pub mod web;

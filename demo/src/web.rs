@@ -1,19 +1,31 @@
 //! The demo's routes: each guarded as the seeds guard theirs.
 
 use authz_runtime::routing::{delete, get, post};
-use authz_runtime::signin::{BearerAuthenticator, TicketAuthenticator, safe_came_from};
+use authz_runtime::signin::{
+    BearerAuthenticator, PasswordChecks, SignInThrottle, TicketAuthenticator, safe_came_from,
+};
 use authz_runtime::{Authz, AuthzLayer, Denied, Error, Refused, predicate, public, require};
 use axum::Router;
 use axum::extract::{Extension, Form, FromRef, Path, Query};
+use axum::http::HeaderValue;
 use axum::http::StatusCode;
-use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
+use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use minijinja::value::Serde;
 
 use crate::auth::{Clock, is_author, is_month};
+use crate::client::ClientAddress;
 use crate::csrf::Csrf;
 use crate::db::{Demo, DemoError};
 use crate::pages::{Visitor, message, render};
@@ -26,6 +38,10 @@ pub struct Settings {
     /// Whether the sign-in ticket and CSRF cookies are `Secure`, sent by browsers over HTTPS
     /// only: set it whenever the demo is reached over HTTPS (behind a TLS-terminating proxy).
     pub secure_cookies: bool,
+    /// How many password checks run at once, and how long the others wait.
+    pub password_checks: PasswordChecks,
+    /// How many sign-in attempts a name and a client address may make.
+    pub sign_in_throttle: SignInThrottle,
 }
 
 impl Settings {
@@ -34,7 +50,23 @@ impl Settings {
         Self {
             clock,
             secure_cookies: false,
+            password_checks: PasswordChecks::new(),
+            sign_in_throttle: SignInThrottle::new(),
         }
+    }
+
+    /// Other bounds on password checks.
+    #[must_use]
+    pub fn with_password_checks(mut self, checks: PasswordChecks) -> Self {
+        self.password_checks = checks;
+        self
+    }
+
+    /// Other limits on sign-in attempts.
+    #[must_use]
+    pub fn with_sign_in_throttle(mut self, throttle: SignInThrottle) -> Self {
+        self.sign_in_throttle = throttle;
+        self
     }
 
     /// Whether the cookies are `Secure`.
@@ -51,7 +83,7 @@ pub async fn app(demo: Demo, settings: Settings) -> Result<Router, DemoError> {
     let tickets = TicketAuthenticator::new(&secret)
         .map_err(|error| DemoError::Other(error.to_string()))?
         .with_secure(settings.secure_cookies);
-    let csrf = Csrf::new(&secret).with_secure(settings.secure_cookies);
+    let csrf = Csrf::new(&secret, tickets.cookie_name()).with_secure(settings.secure_cookies);
     // The dummy hash checked for unknown users, made now rather than on the first sign-in
     // with an unknown name, which would take longer than any other and so tell.
     tokio::task::spawn_blocking(authz_runtime::signin::warm_up)
@@ -98,15 +130,47 @@ pub async fn app(demo: Demo, settings: Settings) -> Result<Router, DemoError> {
         .route("/me", get(api::me))
         .layer(AuthzLayer::new(api_tokens, demo.store.clone()).with_json_denials());
 
+    // On every answer, unless its handler sets its own. The policy lets a page load only what
+    // the site serves and its one inline stylesheet (in `base.html`, allowed by its hash, taken
+    // from the template so that it follows any change): no inline script runs. No other site may
+    // frame a page, receive its forms, or read its addresses in `Referer`. Every page shows
+    // who is signed in and every API answer is for a token's user, so none may be stored.
+    let stylesheet = include_str!("../templates/base.html")
+        .split_once("<style>")
+        .and_then(|(_, rest)| rest.split_once("</style>"))
+        .map_or("", |(css, _)| css);
+    let policy = HeaderValue::try_from(format!(
+        "default-src 'self'; style-src 'sha256-{}'; frame-ancestors 'none'; \
+         form-action 'self'; base-uri 'none'",
+        STANDARD.encode(Sha256::digest(stylesheet)),
+    ))
+    .map_err(|error| DemoError::Other(error.to_string()))?;
+    let security_headers = [
+        (CONTENT_SECURITY_POLICY, policy),
+        (X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (REFERRER_POLICY, HeaderValue::from_static("same-origin")),
+        (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+    ];
+
     let state = AppState {
         demo: demo.clone(),
         clock: settings.clock,
     };
-    Ok(pages
+    let app = pages
         .nest("/api", api)
         .layer(Extension(demo))
         .layer(Extension(tickets))
-        .with_state(state))
+        .layer(Extension(SignInLimits {
+            checks: settings.password_checks,
+            throttle: settings.sign_in_throttle,
+        }));
+    let app = security_headers
+        .into_iter()
+        .fold(app, |app, (name, value)| {
+            app.layer(SetResponseHeaderLayer::if_not_present(name, value))
+        });
+    Ok(app.with_state(state))
 }
 
 /// The router's state: what the demo's custom predicates read, each the part it needs
@@ -325,15 +389,47 @@ struct LoginForm {
     password: String,
 }
 
+/// What bounds sign-ins: how many passwords are checked at once, and how many attempts a
+/// name and an address may make.
+#[derive(Clone)]
+struct SignInLimits {
+    checks: PasswordChecks,
+    throttle: SignInThrottle,
+}
+
 #[public]
 async fn login(
     visitor: Visitor,
+    ClientAddress(address): ClientAddress,
     Extension(demo): Extension<Demo>,
     Extension(tickets): Extension<TicketAuthenticator>,
+    Extension(SignInLimits { checks, throttle }): Extension<SignInLimits>,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let came_from = safe_came_from(&form.came_from).to_owned();
-    match demo.check_password(&form.user, &form.password).await {
+    let form_again = |status, error: String| {
+        render(
+            status,
+            "login.html",
+            &visitor,
+            minijinja::context! { error, came_from => &came_from, name => &form.user },
+        )
+    };
+    // Counted before the password is looked at, known name or not, so that neither the
+    // answer nor its timing tells which names exist.
+    if let Err(throttled) = throttle.check(&form.user, address) {
+        let seconds = throttled.retry_after.as_secs().max(1);
+        let page = form_again(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many sign-in attempts: try again in {seconds} seconds"),
+        );
+        return with_retry_after(page, seconds);
+    }
+    let stored = match demo.stored_password(&form.user).await {
+        Ok(stored) => stored,
+        Err(error) => return failed(error, &visitor),
+    };
+    match checks.verify(&form.password, stored.as_deref()).await {
         Ok(true) => (
             StatusCode::SEE_OTHER,
             [(SET_COOKIE, tickets.issue(&form.user))],
@@ -342,18 +438,35 @@ async fn login(
             .into_response(),
         // The same answer for an unknown user and a wrong password; whoever is signed in
         // already stays so, and the header says who.
-        Ok(false) => render(
-            StatusCode::UNAUTHORIZED,
-            "login.html",
-            &visitor,
-            minijinja::context! {
-                error => "Unknown user name or wrong password",
-                came_from,
-                name => form.user,
-            },
-        ),
-        Err(error) => failed(error, &visitor),
+        Ok(false) => {
+            tracing::info!(
+                target: "demo::signin",
+                user = form.user,
+                address = address.map(tracing::field::display),
+                "sign-in failed"
+            );
+            form_again(
+                StatusCode::UNAUTHORIZED,
+                "Unknown user name or wrong password".to_owned(),
+            )
+        }
+        Err(busy) => {
+            let seconds = busy.retry_after.as_secs().max(1);
+            let page = form_again(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Too many sign-ins at once: try again in a moment".to_owned(),
+            );
+            with_retry_after(page, seconds)
+        }
     }
+}
+
+/// `response` with `Retry-After: seconds`.
+fn with_retry_after(mut response: Response, seconds: u64) -> Response {
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    response
 }
 
 #[public]

@@ -24,7 +24,16 @@ sql_suite!(
     a_database_error_is_not_taken_for_an_uninitialized_database,
     serve_initializes_on_the_first_run_only,
     serve_marks_cookies_secure_when_told,
+    a_member_removed_from_the_terminal_loses_access_within_a_second,
+    api_tokens_expire_are_listed_and_revoked_and_die_with_their_account,
 );
+
+/// Whether `password` is the one stored for `name`.
+async fn password_matches(demo: &Demo, name: &str, password: &str) -> bool {
+    let stored = demo.stored_password(name).await.unwrap();
+    let checks = authz_runtime::signin::PasswordChecks::new();
+    checks.verify(password, stored.as_deref()).await.unwrap()
+}
 
 /// The `demo` binary, which cargo builds for this test.
 fn demo_binary() -> PathBuf {
@@ -38,12 +47,16 @@ struct Run {
 }
 
 /// The environment variables the demo reads, removed from every run but those that set them.
-const DEMO_VARIABLES: [&str; 5] = [
+const DEMO_VARIABLES: [&str; 9] = [
     "DATABASE_URL",
     "DEMO_ADDR",
     "DEMO_ADMIN_USER",
     "DEMO_ADMIN_PASSWORD",
     "DEMO_SECURE_COOKIES",
+    "DEMO_HEADER_READ_TIMEOUT",
+    "DEMO_REQUEST_TIMEOUT",
+    "DEMO_PASSWORD_CHECKS",
+    "RUST_LOG",
 ];
 
 /// `demo` with only `environment` of the demo's variables set.
@@ -149,11 +162,7 @@ async fn init_db_reads_the_administrator_from_the_environment(database: &TestDat
         "boss\tadmin\neditor\twriters\n"
     );
     let demo = Demo::open(url).await.unwrap();
-    assert!(
-        demo.check_password("boss", "from-the-environment")
-            .await
-            .unwrap()
-    );
+    assert!(password_matches(&demo, "boss", "from-the-environment").await);
     // Flags win over the environment.
     let other = databases::TestDatabase::create(database.backend)
         .await
@@ -336,7 +345,7 @@ async fn a_user_with_an_empty_password_is_not_created(database: &TestDatabase) {
     assert!(!demo.store.user_exists("x").await.unwrap());
     // Now it can be created, with a password.
     ok(url, &["user", "add", "x", "--password", "y"]).await;
-    assert!(demo.check_password("x", "y").await.unwrap());
+    assert!(password_matches(&demo, "x", "y").await);
 }
 
 async fn commands_need_an_initialized_database(database: &TestDatabase) {
@@ -413,9 +422,209 @@ async fn serve_once(url: &str, environment: &[(&str, &str)]) -> Served {
     check_serving(child).await
 }
 
-/// Starts the demo, reads what it prints until it listens, checks that it answers, stops it,
-/// and returns what it showed.
-async fn check_serving(mut command: tokio::process::Command) -> Served {
+/// A running server sees what another process (`demo group remove-member`) changes at once,
+/// not when its cache's entry expires: an administrator removed from `admin` is refused
+/// `/admin` within a second, and one removed altogether is anonymous.
+async fn a_member_removed_from_the_terminal_loses_access_within_a_second(database: &TestDatabase) {
+    let url = &database.url;
+    ok(url, &["init-db", "--admin-password", "s3cret"]).await;
+    ok(url, &["user", "add", "ops", "--password", "ops-password"]).await;
+    ok(url, &["group", "add-member", "admin", "ops"]).await;
+    let mut command = command(&[]);
+    command.args(["--database-url", url, "serve", "--addr", "127.0.0.1:0"]);
+    let (_server, base, _) = start_serving(&mut command).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    // Sign in as ops: the form's CSRF cookie and token, then the ticket.
+    let form = client.get(format!("{base}/login")).send().await.unwrap();
+    let csrf_cookie = set_cookie(&form, "demo_csrf=");
+    let page = form.text().await.unwrap();
+    let token = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form carries the CSRF token");
+    let signed_in = client
+        .post(format!("{base}/login"))
+        .header(reqwest::header::COOKIE, &csrf_cookie)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(format!(
+            "csrf={token}&came_from=%2F&user=ops&password=ops-password"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), reqwest::StatusCode::SEE_OTHER);
+    let cookies = format!("{csrf_cookie}; {}", set_cookie(&signed_in, "authz_ticket="));
+    let admin = || async {
+        client
+            .get(format!("{base}/admin"))
+            .header(reqwest::header::COOKIE, &cookies)
+            .header(reqwest::header::ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(admin().await, reqwest::StatusCode::OK);
+    assert_eq!(
+        admin().await,
+        reqwest::StatusCode::OK,
+        "served from the cache"
+    );
+
+    for (args, refused) in [
+        (
+            &["group", "remove-member", "admin", "ops"][..],
+            reqwest::StatusCode::FORBIDDEN,
+        ),
+        (
+            &["user", "remove", "ops"][..],
+            reqwest::StatusCode::SEE_OTHER,
+        ),
+    ] {
+        ok(url, args).await;
+        let changed = std::time::Instant::now();
+        while admin().await != refused {
+            assert!(
+                changed.elapsed() < Duration::from_secs(1),
+                "`demo {}` not seen by the server after a second",
+                args.join(" ")
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// API tokens: each with an expiry (`--expires-in`), listed by `demo tokens` (never the token
+/// itself), revoked by `demo revoke-token`; and tied to the account, not the name: a user
+/// deleted and made again under the same name has none of the old tokens. Each seen over
+/// HTTP by a running server.
+async fn api_tokens_expire_are_listed_and_revoked_and_die_with_their_account(
+    database: &TestDatabase,
+) {
+    let url = &database.url;
+    ok(url, &["init-db", "--admin-password", "s3cret"]).await;
+    ok(url, &["user", "add", "alice", "--password", "wonderland"]).await;
+    let lasting = ok(url, &["token", "alice", "--expires-in", "1h"]).await;
+    let brief = ok(url, &["token", "alice", "--expires-in", "1s"]).await;
+    let root = ok(url, &["token", "root"]).await;
+    let (lasting, brief, root) = (lasting.trim(), brief.trim(), root.trim());
+
+    let listed = ok(url, &["tokens"]).await;
+    let rows: Vec<Vec<&str>> = listed
+        .lines()
+        .map(|line| line.split('\t').collect())
+        .collect();
+    assert_eq!(rows.len(), 3, "{listed}");
+    let users: Vec<&str> = rows.iter().map(|row| row[1]).collect();
+    assert_eq!(users, ["alice", "alice", "root"]);
+    for row in &rows {
+        assert!(
+            row[2].ends_with(" UTC") && row[3].ends_with(" UTC"),
+            "{listed}"
+        );
+    }
+    assert!(
+        !listed.contains(lasting) && !listed.contains(brief),
+        "only ids: {listed}"
+    );
+    assert_eq!(ok(url, &["tokens", "alice"]).await.lines().count(), 2);
+    let refused = demo(url, &["token", "alice", "--expires-in", "soon"]).await;
+    assert_ne!(refused.status, 0);
+    assert!(
+        refused.stderr.contains("expected a duration such as"),
+        "{}",
+        refused.stderr
+    );
+
+    let mut command = command(&[]);
+    command.args(["--database-url", url, "serve", "--addr", "127.0.0.1:0"]);
+    let (_server, base, _) = start_serving(&mut command).await;
+    let me = |token: String| {
+        let base = base.clone();
+        async move {
+            let response = reqwest::Client::new()
+                .get(format!("{base}/api/me"))
+                .header(reqwest::header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(reqwest::header::ACCEPT, "application/json")
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            (status, response.text().await.unwrap())
+        }
+    };
+    assert_eq!(
+        me(lasting.to_owned()).await,
+        (reqwest::StatusCode::OK, r#"{"user":"alice"}"#.to_owned())
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        me(brief.to_owned()).await.0,
+        reqwest::StatusCode::UNAUTHORIZED,
+        "expired"
+    );
+
+    let lasting_id = rows[0][0];
+    assert_eq!(
+        ok(url, &["revoke-token", lasting_id]).await,
+        format!("revoked token {lasting_id}\n")
+    );
+    assert_eq!(
+        me(lasting.to_owned()).await.0,
+        reqwest::StatusCode::UNAUTHORIZED,
+        "revoked"
+    );
+    assert_eq!(
+        fails(url, &["revoke-token", lasting_id]).await,
+        format!("demo: there is no token {lasting_id}\n")
+    );
+    assert_eq!(
+        me(root.to_owned()).await.0,
+        reqwest::StatusCode::OK,
+        "others' tokens stay"
+    );
+
+    // A new alice is a new account: the old alice's token does not work for her.
+    let old = ok(url, &["token", "alice"]).await;
+    ok(url, &["user", "remove", "alice"]).await;
+    ok(
+        url,
+        &["user", "add", "alice", "--password", "looking-glass"],
+    )
+    .await;
+    assert_eq!(
+        me(old.trim().to_owned()).await.0,
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(ok(url, &["tokens", "alice"]).await, "");
+}
+
+/// The `name=value` of the `Set-Cookie` of `response` whose value starts with `prefix`.
+fn set_cookie(response: &reqwest::Response, prefix: &str) -> String {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|cookie| cookie.starts_with(prefix))
+        .and_then(|cookie| cookie.split(';').next())
+        .unwrap_or_else(|| panic!("a {prefix} cookie"))
+        .to_owned()
+}
+
+/// Starts the demo and reads what it prints until it listens: the running server (stopped
+/// when dropped), its address, and what it printed.
+async fn start_serving(
+    command: &mut tokio::process::Command,
+) -> (tokio::process::Child, String, String) {
     let mut child = command
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -435,6 +644,15 @@ async fn check_serving(mut command: tokio::process::Command) -> Served {
     })
     .await
     .expect("the demo listens within a minute");
+    // Keep reading its output, so that it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, address, printed)
+}
+
+/// Starts the demo, reads what it prints until it listens, checks that it answers, stops it,
+/// and returns what it showed.
+async fn check_serving(mut command: tokio::process::Command) -> Served {
+    let (mut child, address, printed) = start_serving(&mut command).await;
     let home = reqwest::get(&address).await.expect("the demo answers");
     assert_eq!(home.status(), reqwest::StatusCode::OK);
     let csrf_cookie = home
@@ -442,7 +660,7 @@ async fn check_serving(mut command: tokio::process::Command) -> Served {
         .get_all(reqwest::header::SET_COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .find(|cookie| cookie.starts_with("demo_csrf="))
+        .find(|cookie| cookie.starts_with("demo_csrf=") || cookie.starts_with("__Host-demo_csrf="))
         .expect("the home page sets the CSRF cookie")
         .to_owned();
     let body = home.text().await.expect("the home page arrives");

@@ -8,12 +8,15 @@ mod databases;
 use std::time::Duration;
 
 use authz_runtime::signin::TicketAuthenticator;
+use authz_runtime::signin::{PasswordChecks, SignInThrottle};
 use databases::TestDatabase;
 use demo::auth::Clock;
 use demo::db::Demo;
 use demo::web::Settings;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION, RETRY_AFTER, SET_COOKIE,
+};
 use serde_json::Value;
 
 sql_suite!(
@@ -37,6 +40,12 @@ sql_suite!(
     cookies_are_secure_only_when_the_demo_is_set_to,
     a_failed_sign_in_still_shows_who_is_signed_in,
     pages_show_only_the_actions_the_visitor_may_take,
+    sign_ins_are_throttled_per_name_known_or_not,
+    sign_ins_are_throttled_per_client_address,
+    password_checks_beyond_the_bound_are_refused_with_retry_after,
+    a_planted_csrf_cookie_and_token_are_refused_beside_the_victims_ticket,
+    signing_in_and_out_renews_the_csrf_token,
+    two_ticket_cookies_are_anonymous,
 );
 
 const ROOT_PASSWORD: &str = "root-password";
@@ -66,6 +75,17 @@ async fn serve(database: &TestDatabase) -> Site {
 
 /// [`serve`], with `Secure` cookies or not.
 async fn serve_with(database: &TestDatabase, secure_cookies: bool) -> Site {
+    serve_configured(database, |settings| {
+        settings.with_secure_cookies(secure_cookies)
+    })
+    .await
+}
+
+/// [`serve`], with the settings `configure` makes of the defaults.
+async fn serve_configured(
+    database: &TestDatabase,
+    configure: impl FnOnce(Settings) -> Settings,
+) -> Site {
     let demo = Demo::open(&database.url)
         .await
         .expect("the test database accepts connections");
@@ -73,7 +93,7 @@ async fn serve_with(database: &TestDatabase, secure_cookies: bool) -> Site {
         .await
         .expect("the demo initializes");
     let clock = Clock::fixed(4);
-    let settings = Settings::new(clock.clone()).with_secure_cookies(secure_cookies);
+    let settings = configure(Settings::new(clock.clone()));
     let app = demo::web::app(demo.clone(), settings)
         .await
         .expect("the demo's app builds");
@@ -82,6 +102,8 @@ async fn serve_with(database: &TestDatabase, secure_cookies: bool) -> Site {
         .expect("a loopback port");
     let address = listener.local_addr().expect("the port's address");
     let server = tokio::spawn(async move {
+        // With the client's address, as `demo serve` has it: sign-ins are throttled by it.
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, app).await.expect("the demo serves");
     });
     Site {
@@ -161,6 +183,7 @@ struct Page {
     status: StatusCode,
     location: Option<String>,
     content_type: String,
+    retry_after: Option<String>,
     set_cookies: Vec<String>,
     /// The body as sent (HTML-escaped in pages).
     body: String,
@@ -176,6 +199,7 @@ impl Page {
         };
         let location = header(LOCATION);
         let content_type = header(CONTENT_TYPE).unwrap_or_default();
+        let retry_after = header(RETRY_AFTER);
         let set_cookies = headers
             .get_all(SET_COOKIE)
             .iter()
@@ -187,6 +211,7 @@ impl Page {
             status,
             location,
             content_type,
+            retry_after,
             set_cookies,
             body,
         }
@@ -211,11 +236,14 @@ impl Page {
             .unwrap_or_else(|| panic!("a CSRF token in the page: {}", self.body))
     }
 
-    /// The `Set-Cookie` of the ticket, if the response sets one.
+    /// The `Set-Cookie` of the ticket, if the response sets one (`__Host-authz_ticket` when
+    /// the demo's cookies are `Secure`).
     fn ticket_cookie(&self) -> Option<&str> {
         self.set_cookies
             .iter()
-            .find(|cookie| cookie.starts_with("authz_ticket="))
+            .find(|cookie| {
+                cookie.starts_with("authz_ticket=") || cookie.starts_with("__Host-authz_ticket=")
+            })
             .map(String::as_str)
     }
 
@@ -556,8 +584,16 @@ async fn json_clients_get_json_denials_and_never_a_redirect(database: &TestDatab
     );
 
     // The API.
-    let root_token = site.demo.create_token("root").await.expect("a token");
-    let visitor_token = site.demo.create_token("visitor").await.expect("a token");
+    let root_token = site
+        .demo
+        .create_token("root", Duration::from_secs(3600))
+        .await
+        .expect("a token");
+    let visitor_token = site
+        .demo
+        .create_token("visitor", Duration::from_secs(3600))
+        .await
+        .expect("a token");
     let (get, delete) = (reqwest::Method::GET, reqwest::Method::DELETE);
     let json_accept = "application/json";
     let root_post = site.post_by("root").await;
@@ -660,7 +696,11 @@ async fn signing_out_clears_the_ticket(database: &TestDatabase) {
 
 /// `came_from` is honoured only when it is a path on this site.
 async fn came_from_never_leaves_the_site(database: &TestDatabase) {
-    let site = serve(database).await;
+    // Root signs in once per payload: more often than the default throttle allows.
+    let site = serve_configured(database, |settings| {
+        settings.with_sign_in_throttle(SignInThrottle::new().per_name(100, Duration::from_secs(1)))
+    })
+    .await;
     let browser = site.browser();
     for payload in [
         "https://evil.example/",
@@ -966,7 +1006,11 @@ async fn forms_without_a_valid_csrf_token_are_refused(database: &TestDatabase) {
     assert!(site.demo.post(post).await.unwrap().is_none());
 
     // The API is not under the CSRF check: its clients send bearer tokens, not cookies.
-    let token = site.demo.create_token("root").await.expect("a token");
+    let token = site
+        .demo
+        .create_token("root", Duration::from_secs(3600))
+        .await
+        .expect("a token");
     let other_post = site.post_by("root").await;
     let removed = site
         .api(
@@ -1551,10 +1595,16 @@ async fn signing_out_works_from_the_403_page_and_message_pages(database: &TestDa
         .iter()
         .find(|cookie| cookie.starts_with("demo_csrf="))
         .expect("a new CSRF cookie");
-    assert_eq!(
-        cookie_pair(new_cookie),
-        format!("demo_csrf={}", forbidden.csrf())
-    );
+    // Its sign-out form works with that cookie.
+    let ticket = cookie_pair(ticket.to_str().unwrap()).to_owned();
+    let signed_out = post_with_cookie(
+        &site.base,
+        "/logout",
+        &format!("{}; {ticket}", cookie_pair(new_cookie)),
+        &[("csrf", &forbidden.csrf())],
+    )
+    .await;
+    signed_out.assert_see_other("/");
 }
 
 /// The ticket is always `HttpOnly` and `SameSite=Lax`; both cookies are `Secure` when, and
@@ -1576,13 +1626,20 @@ async fn cookies_are_secure_only_when_the_demo_is_set_to(database: &TestDatabase
                 .unwrap(),
         )
         .await;
+        // `Secure` cookies are `__Host-` cookies, which no other site or plain-HTTP page can set.
+        let (csrf_name, ticket_name) = if secure {
+            ("__Host-demo_csrf=", "__Host-authz_ticket=")
+        } else {
+            ("demo_csrf=", "authz_ticket=")
+        };
         let csrf_cookie = login
             .set_cookies
             .iter()
-            .find(|cookie| cookie.starts_with("demo_csrf="))
+            .find(|cookie| cookie.starts_with(csrf_name))
             .expect("the CSRF cookie")
             .clone();
         assert_eq!(csrf_cookie.contains("; Secure"), secure, "{csrf_cookie}");
+        assert!(csrf_cookie.contains("; Path=/"), "{csrf_cookie}");
         assert!(csrf_cookie.contains("; HttpOnly"), "{csrf_cookie}");
         assert!(csrf_cookie.contains("; SameSite=Strict"), "{csrf_cookie}");
 
@@ -1605,20 +1662,37 @@ async fn cookies_are_secure_only_when_the_demo_is_set_to(database: &TestDatabase
         .await;
         signed_in.assert_see_other("/admin");
         let ticket = signed_in.ticket_cookie().expect("a ticket").to_owned();
+        assert!(ticket.starts_with(ticket_name), "{ticket}");
         assert!(ticket.contains("; HttpOnly"), "{ticket}");
         assert!(ticket.contains("; SameSite=Lax"), "{ticket}");
         assert_eq!(ticket.contains("; Secure"), secure, "{ticket}");
+        // Signing in renews the CSRF cookie, as `Secure` as the first.
+        let csrf_cookie = signed_in
+            .set_cookies
+            .iter()
+            .find(|cookie| cookie.starts_with(csrf_name))
+            .expect("a new CSRF cookie at sign-in")
+            .clone();
+        assert_eq!(csrf_cookie.contains("; Secure"), secure, "{csrf_cookie}");
+        let cookies = format!("{}; {}", cookie_pair(&csrf_cookie), cookie_pair(&ticket));
+        let home = Page::read(
+            client
+                .get(format!("{}/", site.base))
+                .header(ACCEPT, BROWSER_ACCEPT)
+                .header(COOKIE, &cookies)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
 
         let signed_out = Page::read(
             client
                 .post(format!("{}/logout", site.base))
                 .header(ACCEPT, BROWSER_ACCEPT)
-                .header(
-                    COOKIE,
-                    format!("{}; {}", cookie_pair(&csrf_cookie), cookie_pair(&ticket)),
-                )
+                .header(COOKIE, &cookies)
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(form_encode(&[("csrf", &login.csrf())]))
+                .body(form_encode(&[("csrf", &home.csrf())]))
                 .send()
                 .await
                 .unwrap(),
@@ -1728,5 +1802,267 @@ async fn pages_show_only_the_actions_the_visitor_may_take(database: &TestDatabas
             let page = browser.get(path).await;
             assert_eq!(page.status == StatusCode::OK, shown, "{path} for {who:?}");
         }
+    }
+}
+
+/// Five attempts per name, then `429` with `Retry-After`, the right password included; an
+/// unknown name is counted and answered exactly as a known one, so throttling tells nothing
+/// about which names exist; other names are not held up.
+async fn sign_ins_are_throttled_per_name_known_or_not(database: &TestDatabase) {
+    let site = serve(database).await;
+    site.user("alice", &[]).await;
+    let browser = site.browser();
+    for name in ["alice", "nobody-at-all"] {
+        for attempt in 0..5 {
+            let page = browser.sign_in_from(name, "wrong", "/").await;
+            assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{name}, {attempt}");
+        }
+    }
+    let known = browser.sign_in_from("alice", "wrong", "/").await;
+    let unknown = browser.sign_in_from("nobody-at-all", "wrong", "/").await;
+    for page in [&known, &unknown] {
+        page.assert_says(StatusCode::TOO_MANY_REQUESTS, "Too many sign-in attempts");
+        let seconds: u64 = page.retry_after.as_deref().unwrap().parse().unwrap();
+        assert!((1..=30).contains(&seconds), "{seconds}");
+        assert!(page.ticket_cookie().is_none());
+    }
+    let without_name = |page: &Page, name: &str| {
+        page.body
+            .replace(&format!("value=\"{name}\""), "value=\"\"")
+            .replace(page.retry_after.as_deref().unwrap(), "N")
+    };
+    assert_eq!(
+        without_name(&known, "alice"),
+        without_name(&unknown, "nobody-at-all")
+    );
+    // The right password too: the attempts are counted before it is looked at.
+    let right = browser
+        .sign_in_from("alice", &password_of("alice"), "/")
+        .await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(right.ticket_cookie().is_none());
+    // Someone else signs in as usual.
+    browser.sign_in("root").await;
+}
+
+/// Many names from one address: past the address's allowance, every name is refused.
+async fn sign_ins_are_throttled_per_client_address(database: &TestDatabase) {
+    let site = serve_configured(database, |settings| {
+        settings
+            .with_sign_in_throttle(SignInThrottle::new().per_address(4, Duration::from_secs(3600)))
+    })
+    .await;
+    let browser = site.browser();
+    for n in 0..4 {
+        let page = browser
+            .sign_in_from(&format!("guess{n}"), "wrong", "/")
+            .await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    }
+    let page = browser.sign_in_from("root", ROOT_PASSWORD, "/").await;
+    page.assert_says(StatusCode::TOO_MANY_REQUESTS, "Too many sign-in attempts");
+    assert!(page.retry_after.is_some());
+    assert!(page.ticket_cookie().is_none());
+}
+
+/// With room for one Argon2 check at a time and no wait, concurrent sign-ins beyond it are
+/// refused with `503` and `Retry-After` rather than queued without bound; none fails
+/// otherwise, and once they are done, signing in works.
+async fn password_checks_beyond_the_bound_are_refused_with_retry_after(database: &TestDatabase) {
+    let site = serve_configured(database, |settings| {
+        settings.with_password_checks(
+            PasswordChecks::new()
+                .with_limit(1)
+                .with_wait(Duration::from_millis(1)),
+        )
+    })
+    .await;
+    // Eight browsers, each with its form, sign in at the same moment.
+    let crowd = std::sync::Arc::new(tokio::sync::Barrier::new(8));
+    let mut attempts = tokio::task::JoinSet::new();
+    for n in 0..8 {
+        let (crowd, base) = (crowd.clone(), site.base.clone());
+        attempts.spawn(async move {
+            let browser = Browser::new(&base);
+            let csrf = browser.csrf_token().await;
+            let name = format!("crowd{n}");
+            let form = [
+                ("csrf", &*csrf),
+                ("came_from", "/"),
+                ("user", &name),
+                ("password", "x"),
+            ];
+            crowd.wait().await;
+            browser.post_form("/login", &form).await
+        });
+    }
+    let pages = attempts.join_all().await;
+    let statuses: Vec<StatusCode> = pages.iter().map(|page| page.status).collect();
+    assert!(
+        statuses.iter().all(
+            |status| [StatusCode::UNAUTHORIZED, StatusCode::SERVICE_UNAVAILABLE].contains(status)
+        ),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&StatusCode::UNAUTHORIZED), "{statuses:?}");
+    let refused: Vec<&Page> = pages
+        .iter()
+        .filter(|page| page.status == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    assert!(
+        !refused.is_empty(),
+        "eight at once, room for one: {statuses:?}"
+    );
+    for page in refused {
+        page.assert_says(StatusCode::SERVICE_UNAVAILABLE, "Too many sign-ins at once");
+        assert_eq!(page.retry_after.as_deref(), Some("1"));
+    }
+    site.browser().sign_in("root").await;
+}
+
+/// The `name=value` of the `Set-Cookie` in `page` whose name is `name`.
+fn set_cookie_named(page: &Page, name: &str) -> String {
+    page.set_cookies
+        .iter()
+        .map(|cookie| cookie_pair(cookie))
+        .find(|pair| pair.split_once('=').is_some_and(|(n, _)| n == name))
+        .unwrap_or_else(|| panic!("{page:?} sets no {name}"))
+        .to_owned()
+}
+
+/// A form posted with exactly `cookie` as the `Cookie` header.
+async fn post_with_cookie(base: &str, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Page {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .post(format!("{base}{path}"))
+        .header(ACCEPT, BROWSER_ACCEPT)
+        .header(COOKIE, cookie)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(form_encode(fields))
+        .send()
+        .await
+        .expect("the demo answers");
+    Page::read(response).await
+}
+
+/// An attacker who can plant cookies (a sibling subdomain) plants their own genuine CSRF
+/// cookie, and posts their own genuine token, beside the victim's ticket: the token was made
+/// for the attacker's session, not the victim's, and is refused. The victim's own token
+/// passes.
+async fn a_planted_csrf_cookie_and_token_are_refused_beside_the_victims_ticket(
+    database: &TestDatabase,
+) {
+    let site = serve(database).await;
+    let post = site.post_by("editor").await;
+    let delete = format!("/posts/{post}/delete");
+
+    let attacker = site.browser().get("/login").await;
+    let attackers_cookie = set_cookie_named(&attacker, "demo_csrf");
+    let attackers_token = attacker.csrf();
+
+    let victim = site.browser();
+    victim.sign_in("root").await;
+    let victims_page = victim.get("/").await;
+    let victims_token = victims_page.csrf();
+    let signed_in = victim.sign_in_from("root", ROOT_PASSWORD, "/").await;
+    let ticket = cookie_pair(signed_in.ticket_cookie().unwrap()).to_owned();
+
+    let forged = post_with_cookie(
+        &site.base,
+        &delete,
+        &format!("{attackers_cookie}; {ticket}"),
+        &[("csrf", &attackers_token)],
+    )
+    .await;
+    forged.assert_says(StatusCode::FORBIDDEN, "CSRF token is missing or invalid");
+    assert!(site.demo.post(post).await.unwrap().is_some(), "not removed");
+    // Nor does the victim's token go with the attacker's cookie.
+    let mixed = post_with_cookie(
+        &site.base,
+        &delete,
+        &format!("{attackers_cookie}; {ticket}"),
+        &[("csrf", &victims_token)],
+    )
+    .await;
+    mixed.assert_says(StatusCode::FORBIDDEN, "CSRF token is missing or invalid");
+    assert!(site.demo.post(post).await.unwrap().is_some(), "not removed");
+
+    // The victim's own form works.
+    let form = victim.get(&format!("/posts/{post}")).await;
+    let removed = victim.post_form(&delete, &[("csrf", &form.csrf())]).await;
+    removed.assert_see_other("/");
+    assert!(site.demo.post(post).await.unwrap().is_none());
+}
+
+/// Signing in sets a new CSRF cookie, and the forms' token changes with the session: a token
+/// seen before signing in (by whoever watched the anonymous page) is refused afterwards, and
+/// one of the signed-in session is refused once signed out.
+async fn signing_in_and_out_renews_the_csrf_token(database: &TestDatabase) {
+    let site = serve(database).await;
+    let browser = site.browser();
+    let before = browser.csrf_token().await;
+    let signed_in = browser.sign_in_from("root", ROOT_PASSWORD, "/").await;
+    signed_in.assert_see_other("/");
+    assert!(
+        signed_in
+            .set_cookies
+            .iter()
+            .any(|c| c.starts_with("demo_csrf=")),
+        "a new CSRF cookie at sign-in: {signed_in:?}"
+    );
+    let during = browser.csrf_token().await;
+    assert_ne!(before, during);
+    let post = site.post_by("editor").await;
+    let edit = format!("/posts/{post}/edit");
+    let stale = browser
+        .post_form(&edit, &[("csrf", &before), ("title", "T"), ("body", "B")])
+        .await;
+    stale.assert_says(StatusCode::FORBIDDEN, "CSRF token is missing or invalid");
+
+    let signed_out = browser.post_form("/logout", &[("csrf", &during)]).await;
+    signed_out.assert_see_other("/");
+    assert!(
+        signed_out
+            .set_cookies
+            .iter()
+            .any(|c| c.starts_with("demo_csrf=")),
+        "a new CSRF cookie at sign-out: {signed_out:?}"
+    );
+    let after = browser.csrf_token().await;
+    assert_ne!(after, during);
+    let stale = browser
+        .post_form(
+            "/login",
+            &[
+                ("csrf", &during),
+                ("user", "root"),
+                ("password", ROOT_PASSWORD),
+            ],
+        )
+        .await;
+    stale.assert_says(StatusCode::FORBIDDEN, "CSRF token is missing or invalid");
+}
+
+/// A request with two ticket cookies is anonymous, even when both are genuine: a planted
+/// second ticket never decides who the user is.
+async fn two_ticket_cookies_are_anonymous(database: &TestDatabase) {
+    let site = serve(database).await;
+    site.user("mallory", &[]).await;
+    let tickets = TicketAuthenticator::new(&site.demo.secret().await.unwrap()).unwrap();
+    let root = cookie_pair(tickets.issue("root").to_str().unwrap()).to_owned();
+    let mallory = cookie_pair(tickets.issue("mallory").to_str().unwrap()).to_owned();
+    let browser = site.browser();
+    browser
+        .get_with_cookie("/admin", &root)
+        .await
+        .assert_says(StatusCode::OK, "Welcome to the admin side, root");
+    for cookies in [format!("{mallory}; {root}"), format!("{root}; {mallory}")] {
+        browser
+            .get_with_cookie("/admin", &cookies)
+            .await
+            .assert_see_other("/login?came_from=%2Fadmin");
     }
 }

@@ -56,6 +56,27 @@ fn assert_page(seen: &support::Seen, status: StatusCode, fragment: &str) {
     assert!(seen.body.contains(fragment), "{}", seen.body);
 }
 
+/// A request whose path and query are longer than any page's (2,048 bytes) is sent to sign in
+/// without it: its `Location` stays short, and the user starts from the home page.
+#[tokio::test]
+async fn a_huge_path_is_not_copied_into_the_sign_in_redirect() {
+    let app = app(layer().with_login_url("/login"));
+    let huge = format!("/admin/users?q={}", "a".repeat(60_000));
+    let seen = get_(&huge).accept(BROWSER).send(&app).await;
+    assert_eq!(seen.status, StatusCode::SEE_OTHER);
+    assert_eq!(seen.location, "/login");
+    let longest = format!("/admin/users?q={}", "a".repeat(2048 - 15));
+    assert_eq!(longest.len(), 2048);
+    let seen = get_(&longest).accept(BROWSER).send(&app).await;
+    assert_eq!(
+        seen.location,
+        format!(
+            "/login?came_from=%2Fadmin%2Fusers%3Fq%3D{}",
+            "a".repeat(2048 - 15)
+        )
+    );
+}
+
 #[tokio::test]
 async fn anonymous_browsers_are_sent_to_sign_in_and_told_where_they_came_from() {
     let app = app(layer().with_login_url("/login"));

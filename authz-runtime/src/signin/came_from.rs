@@ -2,13 +2,16 @@
 
 use percent_encoding::percent_decode_str;
 
-/// `came_from` if it is a same-origin relative path, else `/`.
+use crate::denial::MAX_CAME_FROM_LEN;
+
+/// `came_from` if it is a same-origin relative path of at most 2,048 bytes, else `/`.
 ///
 /// TurboGears sends users back to whatever `came_from` says, which makes its login page an
 /// open redirect. Here anything a browser could read as another origin or a script falls back
 /// to `/`: absolute URLs, scheme-relative `//host`, `/\host` (browsers treat `\` as `/`),
 /// `javascript:` in any case, control characters and whitespace (browsers drop tabs and
-/// newlines from URLs), and all of these percent-encoded, once or several times.
+/// newlines from URLs), and all of these percent-encoded, once or several times. So does a
+/// `came_from` longer than 2,048 bytes, which no page of the site needs.
 ///
 /// ```
 /// use authz_runtime::signin::safe_came_from;
@@ -18,12 +21,17 @@ use percent_encoding::percent_decode_str;
 /// assert_eq!(safe_came_from("//evil.example"), "/");
 /// assert_eq!(safe_came_from("/%2F%2Fevil.example"), "/");
 /// assert_eq!(safe_came_from("JaVaScRiPt:alert(1)"), "/");
+/// assert_eq!(safe_came_from(&format!("/{}", "a".repeat(100_000))), "/");
 /// ```
 pub fn safe_came_from(came_from: &str) -> &str {
     if is_safe(came_from) { came_from } else { "/" }
 }
 
 fn is_safe(came_from: &str) -> bool {
+    // First, and on the bytes as sent: nothing below then works on more than the bound.
+    if came_from.len() > MAX_CAME_FROM_LEN {
+        return false;
+    }
     // Decode until stable (at most a few rounds): `%252F` is `%2F` is `/`.
     // As sent, no whitespace at all: browsers drop tabs and newlines, so `/\t/host` is `//host`.
     if came_from.chars().any(char::is_whitespace) {
@@ -58,7 +66,7 @@ fn is_safe_once(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_came_from;
+    use super::{MAX_CAME_FROM_LEN, safe_came_from};
 
     #[test]
     fn keeps_local_paths() {
@@ -97,5 +105,15 @@ mod tests {
         ] {
             assert_eq!(safe_came_from(payload), "/", "{payload:?}");
         }
+    }
+
+    #[test]
+    fn refuses_paths_longer_than_the_bound() {
+        let longest = format!("/{}", "a".repeat(MAX_CAME_FROM_LEN - 1));
+        assert_eq!(safe_came_from(&longest), longest);
+        let too_long = format!("{longest}a");
+        assert_eq!(safe_came_from(&too_long), "/");
+        let huge = format!("/admin?q={}", "x".repeat(100_000));
+        assert_eq!(safe_came_from(&huge), "/");
     }
 }

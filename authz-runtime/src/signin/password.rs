@@ -1,10 +1,11 @@
 //! Password storage: Argon2id (through the `argon2` crate), checked in constant time.
 
+use std::cell::RefCell;
 use std::sync::LazyLock;
 
-use argon2::Argon2;
+use argon2::password_hash::PasswordHasher;
 use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::Error;
 
@@ -60,10 +61,56 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
             Err(_) => return false,
         },
     };
-    let matches = Argon2::default()
-        .verify_password(password.as_bytes(), &hash)
-        .is_ok();
+    let matches = recompute(password, &hash).is_some_and(|output| match hash.hash {
+        Some(expected) => same(expected.as_bytes(), &output),
+        None => false,
+    });
     matches && known
+}
+
+/// The most memory a stored hash may ask for, in KiB (the default asks for 19 MiB).
+const MAX_MEMORY_KIB: u32 = 256 * 1024;
+
+thread_local! {
+    /// Each thread's Argon2 memory, kept from one check to the next: allocated afresh for
+    /// every check, 19 MiB each time, the allocator keeps much of it per thread and the
+    /// process grows by far more than the checks running at once need.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Argon2 of `password` with `hash`'s algorithm, version, parameters and salt, computed in
+/// this thread's kept memory: `None` when `hash` is not one to recompute.
+fn recompute(password: &str, hash: &PasswordHash) -> Option<Vec<u8>> {
+    let params = Params::try_from(hash).ok()?;
+    if params.m_cost() > MAX_MEMORY_KIB {
+        return None;
+    }
+    let algorithm = Algorithm::try_from(hash.algorithm.as_str()).ok()?;
+    let version = match hash.version {
+        Some(version) => Version::try_from(version).ok()?,
+        None => Version::default(),
+    };
+    let salt = hash.salt.as_ref()?;
+    let mut output = vec![0; hash.hash.as_ref()?.as_bytes().len()];
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    MEMORY.with_borrow_mut(|memory| {
+        memory.resize(blocks, Block::new());
+        argon2
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt,
+                &mut output,
+                &mut memory[..blocks],
+            )
+            .ok()
+    })?;
+    Some(output)
+}
+
+/// Equal, in time that depends on the lengths only.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 #[cfg(test)]

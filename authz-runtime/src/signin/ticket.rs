@@ -19,7 +19,10 @@ use crate::{Authenticator, Error};
 /// malformed, tampered with or expired is simply anonymous.
 ///
 /// The cookie is `HttpOnly`, `SameSite=Lax` and `Path=/`; `Secure` when configured (do so
-/// whenever the site is served over HTTPS).
+/// whenever the site is served over HTTPS), and then named `__Host-authz_ticket`: browsers
+/// accept a `__Host-` cookie only from the site itself over HTTPS, never from a sibling
+/// subdomain or a plain-HTTP page, so none can be planted beside the genuine one. A request
+/// with two ticket cookies is anonymous, whichever is valid.
 ///
 /// ```
 /// use std::time::Duration;
@@ -30,12 +33,14 @@ use crate::{Authenticator, Error};
 ///     .with_max_age(Duration::from_secs(8 * 3600))
 ///     .with_secure(true);
 /// let set_cookie = tickets.issue("rms"); // send as `Set-Cookie` after a good password
+/// assert!(set_cookie.to_str().unwrap().starts_with("__Host-authz_ticket="));
 /// assert!(set_cookie.to_str().unwrap().contains("HttpOnly; SameSite=Lax; Secure"));
 /// ```
 #[derive(Clone)]
 pub struct TicketAuthenticator {
     key: Hmac<Sha256>,
-    cookie: String,
+    /// The cookie's name, when the application chose one.
+    cookie: Option<String>,
     max_age: Duration,
     secure: bool,
 }
@@ -59,7 +64,7 @@ impl std::error::Error for TicketError {}
 impl fmt::Debug for TicketAuthenticator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TicketAuthenticator")
-            .field("cookie", &self.cookie)
+            .field("cookie", &self.cookie_name())
             .field("max_age", &self.max_age)
             .field("secure", &self.secure)
             .finish_non_exhaustive()
@@ -76,17 +81,26 @@ impl TicketAuthenticator {
         let key = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| TicketError(secret.len()))?;
         Ok(Self {
             key,
-            cookie: "authz_ticket".to_owned(),
+            cookie: None,
             max_age: Duration::from_secs(12 * 3600),
             secure: false,
         })
     }
 
-    /// The cookie's name.
+    /// The cookie's name (default `authz_ticket`, `__Host-authz_ticket` when `Secure`).
     #[must_use]
     pub fn with_cookie_name(mut self, name: &str) -> Self {
-        self.cookie = name.to_owned();
+        self.cookie = Some(name.to_owned());
         self
+    }
+
+    /// The cookie's name, as requests send it.
+    pub fn cookie_name(&self) -> &str {
+        match (&self.cookie, self.secure) {
+            (Some(name), _) => name,
+            (None, true) => "__Host-authz_ticket",
+            (None, false) => "authz_ticket",
+        }
     }
 
     /// How long a ticket is valid after it is issued.
@@ -144,22 +158,36 @@ impl TicketAuthenticator {
         let secure = if self.secure { "; Secure" } else { "" };
         let cookie = format!(
             "{}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}",
-            self.cookie
+            self.cookie_name()
         );
         // The name is the application's and the value is base64 and digits: always valid.
         HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
     }
 
+    /// The user of the request's one ticket. Two tickets are anonymous, whichever is valid:
+    /// a browser sends one cookie per name, path and domain, so a second ticket was planted
+    /// (by a sibling subdomain, say), and letting either one win would let the planter choose
+    /// who the visitor is.
     fn user(&self, request: &Parts) -> Option<String> {
-        request
+        let mut tickets = request
             .headers
             .get_all(COOKIE)
             .iter()
             .filter_map(|header| header.to_str().ok())
             .flat_map(|header| header.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .filter(|(name, _)| *name == self.cookie)
-            .find_map(|(_, ticket)| self.verify(ticket))
+            .filter(|(name, _)| *name == self.cookie_name())
+            .map(|(_, ticket)| ticket);
+        let ticket = tickets.next()?;
+        if tickets.next().is_some() {
+            tracing::warn!(
+                target: "authz::signin",
+                cookie = self.cookie_name(),
+                "a request with two ticket cookies is anonymous"
+            );
+            return None;
+        }
+        self.verify(ticket)
     }
 }
 
@@ -219,6 +247,32 @@ mod tests {
         assert_eq!(other.verify(&ticket), None);
         for garbage in ["", ".", "..", "x.y.z", "1.2"] {
             assert_eq!(tickets.verify(garbage), None);
+        }
+    }
+
+    #[test]
+    fn two_ticket_cookies_are_anonymous_whichever_is_valid() {
+        let tickets = tickets();
+        let genuine = tickets.ticket("rms", now() + 60);
+        let request = |cookies: &[&str]| {
+            let mut request = axum::http::Request::builder();
+            for cookie in cookies {
+                request = request.header(COOKIE, *cookie);
+            }
+            request.body(()).unwrap().into_parts().0
+        };
+        let one = request(&[&format!("theme=dark; authz_ticket={genuine}")]);
+        assert_eq!(tickets.user(&one).as_deref(), Some("rms"));
+        let planted = tickets.ticket("mallory", now() + 60);
+        for cookies in [
+            vec![format!("authz_ticket={planted}; authz_ticket={genuine}")],
+            vec![
+                format!("authz_ticket={genuine}"),
+                "authz_ticket=garbage".to_owned(),
+            ],
+        ] {
+            let cookies: Vec<&str> = cookies.iter().map(String::as_str).collect();
+            assert_eq!(tickets.user(&request(&cookies)), None, "{cookies:?}");
         }
     }
 

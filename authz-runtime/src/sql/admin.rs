@@ -13,6 +13,7 @@
 use std::sync::atomic::Ordering;
 
 use super::cache::{Invalidation, NOTIFY_CHANGES, notice};
+use super::changes::BUMP;
 use super::error::{Entity, SqlError, check_name};
 use super::pool::{Bind, Connection, Transaction};
 use super::schema::Dialect;
@@ -318,6 +319,9 @@ impl SqlStore {
     /// commit), and this one's, whether the commit succeeds or not.
     async fn commit(&self, mut transaction: Transaction) -> Result<(), SqlError> {
         let write = self.inner().writes.fetch_add(1, Ordering::Relaxed);
+        // Other processes' caches follow the counter (on PostgreSQL, the notification too).
+        let bump = transaction.connection().execute(BUMP, []);
+        self.timed(bump).await?;
         if self.dialect() == Dialect::Postgres {
             let notice = notice(&self.inner().instance, write);
             let notify = transaction

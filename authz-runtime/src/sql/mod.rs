@@ -22,6 +22,7 @@
 
 mod admin;
 mod cache;
+mod changes;
 mod error;
 mod migrate;
 mod pool;

@@ -13,11 +13,18 @@ pub(crate) struct Migration {
 
 /// Every migration, oldest first.
 pub(crate) fn migrations(dialect: Dialect, schema: &Schema) -> Vec<Migration> {
-    vec![Migration {
-        version: 1,
-        description: "users, groups, permissions and their links (TurboGears quickstart)",
-        statements: quickstart(dialect, schema),
-    }]
+    vec![
+        Migration {
+            version: 1,
+            description: "users, groups, permissions and their links (TurboGears quickstart)",
+            statements: quickstart(dialect, schema),
+        },
+        Migration {
+            version: 2,
+            description: "the change counter that other processes' caches follow",
+            statements: super::changes::create(dialect),
+        },
+    ]
 }
 
 fn quickstart(dialect: Dialect, schema: &Schema) -> Vec<String> {

@@ -178,6 +178,7 @@ impl PoolSettings {
 pub struct CacheSettings {
     pub(crate) time_to_live: Duration,
     pub(crate) max_users: u64,
+    pub(crate) change_check_interval: Duration,
 }
 
 impl Default for CacheSettings {
@@ -185,17 +186,27 @@ impl Default for CacheSettings {
         Self {
             time_to_live: Duration::from_secs(60),
             max_users: 10_000,
+            change_check_interval: Duration::from_millis(500),
         }
     }
 }
 
 impl CacheSettings {
     /// How long a user's grants are kept (default 60 s). Writes made straight to the database,
-    /// not through the admin API, show after at most this long, and so do other instances'
-    /// writes on SQLite and MySQL. It is also how long a cached user is still served while the
+    /// not through the admin API, show after at most this long (writes through any process's
+    /// admin API show within the [change check interval](Self::with_change_check_interval)). It is also how long a cached user is still served while the
     /// database is unreachable, on SQLite and MySQL (see [`SqlStore`](super::SqlStore)).
     pub fn with_time_to_live(mut self, time_to_live: Duration) -> Self {
         self.time_to_live = time_to_live;
+        self
+    }
+
+    /// How often the cache reads the change counter on SQLite and MySQL (default 500 ms): a
+    /// write through the admin API of another process (the command line, another instance)
+    /// empties this cache within about this long. One small query per interval, whatever
+    /// the traffic; PostgreSQL hears of writes by `NOTIFY` instead.
+    pub fn with_change_check_interval(mut self, interval: Duration) -> Self {
+        self.change_check_interval = interval.max(Duration::from_millis(10));
         self
     }
 

@@ -20,8 +20,9 @@ use crate::{CredentialsStore, Error, Grants};
 /// each behind its cargo feature (`sqlite`, the default; `postgres`; `mysql`).
 ///
 /// A user's groups and permissions are loaded together, in one query, and cached across
-/// requests; every write through the admin API empties the cache, on every instance of the app
-/// when they share a PostgreSQL database. A query that fails or times out refuses the request
+/// requests; every write through the admin API empties the cache of every store on the
+/// database: at once on PostgreSQL (`NOTIFY`), within the change check interval (500 ms) on
+/// SQLite and MySQL, which read a change counter in the background. A query that fails or times out refuses the request
 /// with 503; it never grants.
 ///
 /// While the database is unreachable, a user whose grants are cached is still served from the
@@ -63,6 +64,8 @@ pub(crate) struct Inner {
     pub(crate) cache: Option<Arc<GrantsCache>>,
     unknown_users: UnknownUsers,
     query_timeout: Duration,
+    /// The task that keeps the cache in step with other processes' writes: PostgreSQL's
+    /// change listener, or elsewhere the reader of the change counter.
     listener: Option<tokio::task::JoinHandle<()>>,
     /// This store's name in `NOTIFY` payloads.
     pub(crate) instance: String,
@@ -315,8 +318,8 @@ impl SqlStoreBuilder {
         pool: SqlPool,
         acquire_timeout: Duration,
     ) -> Result<SqlStore, SqlError> {
-        // Other instances' writes arrive by NOTIFY on PostgreSQL; elsewhere this instance's
-        // own writes and the time to live are all there is.
+        // Other processes' writes arrive by NOTIFY on PostgreSQL; elsewhere the cache follows
+        // the change counter.
         let listens = cfg!(feature = "postgres") && dialect == Dialect::Postgres;
         let cache = self
             .cache
@@ -342,6 +345,17 @@ impl SqlStoreBuilder {
         };
         #[cfg(not(feature = "postgres"))]
         let listener = None;
+        let listener = match (&cache, &self.cache, dialect) {
+            (Some(cache), Some(settings), Dialect::Sqlite | Dialect::MySql) => {
+                Some(super::changes::follow(
+                    pool.clone(),
+                    Arc::downgrade(cache),
+                    settings.change_check_interval,
+                    self.query_timeout,
+                ))
+            }
+            _ => listener,
+        };
 
         Ok(SqlStore {
             inner: Arc::new(Inner {
