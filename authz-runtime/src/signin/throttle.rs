@@ -5,8 +5,8 @@ use std::fmt;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use axum::http::header::RETRY_AFTER;
@@ -17,6 +17,10 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 /// How many keys a limiter tracks before it forgets those whose allowance is full again.
 const PRUNE_ABOVE: usize = 10_000;
+
+/// How often, at most, a limiter looks for keys to forget: each look scans every key, and a
+/// crowd of new names must not make every attempt pay for a scan.
+const PRUNE_EVERY: Duration = Duration::from_secs(1);
 
 /// Counts sign-in attempts by the user name tried and by the client's address, and refuses
 /// those over the limits with [`Throttled`] (`429 Too Many Requests`, `Retry-After`).
@@ -50,6 +54,7 @@ struct Limiter<K: Hash + Eq + Clone> {
     limiter: DefaultKeyedRateLimiter<K>,
     burst: u32,
     every: Duration,
+    pruned: Mutex<Instant>,
 }
 
 impl<K: Hash + Eq + Clone> Limiter<K> {
@@ -63,13 +68,18 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
             limiter: RateLimiter::keyed(quota),
             burst: burst.get(),
             every,
+            pruned: Mutex::new(Instant::now()),
         }
     }
 
     /// Counts an attempt for `key`: how long to wait when it is over the limit.
     fn count(&self, key: &K) -> Result<(), Duration> {
-        if self.limiter.len() > PRUNE_ABOVE {
+        if self.limiter.len() > PRUNE_ABOVE
+            && let Ok(mut pruned) = self.pruned.try_lock()
+            && pruned.elapsed() >= PRUNE_EVERY
+        {
             self.limiter.retain_recent();
+            *pruned = Instant::now();
         }
         self.limiter
             .check_key(key)
@@ -222,6 +232,21 @@ mod tests {
         assert!(throttle.check("rms", CLIENT).is_err());
         std::thread::sleep(Duration::from_millis(80));
         assert!(throttle.check("rms", CLIENT).is_ok());
+    }
+
+    #[test]
+    fn names_whose_allowance_is_full_again_are_forgotten() {
+        let throttle = SignInThrottle::new().per_name(1, Duration::from_millis(1));
+        for n in 0..=PRUNE_ABOVE {
+            throttle.check(&format!("guess{n}"), None).unwrap();
+        }
+        std::thread::sleep(PRUNE_EVERY + Duration::from_millis(50));
+        throttle.check("one more", None).unwrap();
+        assert!(
+            throttle.names.limiter.len() < 10,
+            "{}",
+            throttle.names.limiter.len()
+        );
     }
 
     #[test]
