@@ -17,6 +17,34 @@ use std::fmt;
 pub struct Grants {
     groups: Names,
     permissions: Names,
+    account: Option<Account>,
+}
+
+/// The account a user name belongs to at the time of the lookup: its key, which a new user of
+/// the same name never shares, and its session generation, which moves on whenever the
+/// account's sessions are ended (sign-out, a new password). A session made for an account
+/// stays valid only while both are the same: see `signin::TicketAuthenticator::with_sessions`.
+///
+/// ```
+/// use authz_runtime::{Account, Grants};
+///
+/// let grants = Grants::new(["admins"], ["manage"]).with_account(Account::new(7, 0));
+/// assert_eq!(grants.account(), Some(Account::new(7, 0)));
+/// assert_ne!(grants.account(), Some(Account::new(7, 1)), "its sessions were ended since");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Account {
+    /// The account's key (the users table's `user_id`).
+    pub id: i64,
+    /// How many times its sessions were ended.
+    pub generation: i64,
+}
+
+impl Account {
+    /// The account `id` at session generation `generation`.
+    pub const fn new(id: i64, generation: i64) -> Self {
+        Self { id, generation }
+    }
 }
 
 impl Grants {
@@ -31,7 +59,20 @@ impl Grants {
         Self {
             groups: Names::new(groups),
             permissions: Names::new(permissions),
+            account: None,
         }
+    }
+
+    /// The same grants, for the account `account` (stores that know accounts say which).
+    #[must_use]
+    pub fn with_account(mut self, account: Account) -> Self {
+        self.account = Some(account);
+        self
+    }
+
+    /// The account the grants belong to, when the store knows accounts (`sql::SqlStore` does).
+    pub fn account(&self) -> Option<Account> {
+        self.account
     }
 
     /// Whether the user belongs to `group`.

@@ -175,7 +175,7 @@ pub use context::Context;
 pub use denial::default_response;
 pub use denied::{Denied, Wants};
 pub use error::{Error, ErrorKind};
-pub use grants::Grants;
+pub use grants::{Account, Grants};
 pub use guard::GuardSite;
 pub use identity::Identity;
 pub use predicate::{Denial, Predicate, Verdict};

@@ -93,21 +93,27 @@ impl Predicate<Clock> for IsMonth {
 /// Only the author of the post in the path may edit it.
 pub struct IsAuthor;
 
-/// `is_author()`: met when the signed-in user wrote the post `{id}` of the path.
+/// `is_author()`: met when the signed-in user's account wrote the post `{id}` of the path.
 pub fn is_author() -> IsAuthor {
     IsAuthor
 }
 
 /// It reads the demo's database, the app's state: a rule that calls it says `state = Demo`.
+/// The author is an account, not a name: a new user of a deleted author's name is another
+/// account (the store's lookup, which the guards share, says which).
 impl Predicate<Demo> for IsAuthor {
     async fn evaluate(&self, ctx: &mut Context<'_, Demo>) -> Result<Verdict, Error> {
         let Ok(Path(id)) = ctx.extract::<Path<i64>>().await else {
             return Ok(Verdict::unmet("The post must exist"));
         };
         let post = ctx.state().post(id).await.map_err(Error::predicate)?;
-        let user = ctx.user().await?;
+        let account = ctx.grants().await?.account();
+        let wrote_it = match (post.and_then(|post| post.author_id), account) {
+            (Some(author), Some(account)) => author == account.id,
+            _ => false,
+        };
         Ok(Verdict::met_if(
-            post.is_some_and(|post| Some(post.author.as_str()) == user),
+            wrote_it,
             format!("Only the author of post {id} can edit it"),
         ))
     }

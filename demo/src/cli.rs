@@ -129,7 +129,6 @@ impl ServeArgs {
     fn limits(&self) -> Limits {
         Limits {
             header_read_timeout: self.header_read_timeout,
-            request_timeout: self.request_timeout,
         }
     }
 
@@ -190,13 +189,18 @@ pub enum UserCommand {
     },
     /// List users with their groups.
     List,
-    /// Set a user's password.
+    /// Set a user's password (which signs them out everywhere).
     Password {
         /// The user name.
         name: String,
         /// The new password.
         #[arg(long)]
         password: String,
+    },
+    /// Sign a user out everywhere: every session of theirs ends at once.
+    SignOut {
+        /// The user name.
+        name: String,
     },
 }
 
@@ -272,9 +276,9 @@ async fn ready(url: &str) -> Result<Demo, DemoError> {
             "the database is not initialized: run `demo init-db` first".to_owned(),
         ));
     }
-    // A database initialized by an earlier version gets the store's newer migrations (the
-    // change counter that the servers' caches follow).
-    demo.store.migrate().await?;
+    // A database initialized by an earlier version gets the newer migrations (the change
+    // counter that the servers' caches follow, session generations, posts by account).
+    demo.migrate().await?;
     Ok(demo)
 }
 
@@ -299,7 +303,7 @@ async fn execute(cli: Cli) -> Result<(), DemoError> {
                 println!("first run: initializing {}", redact(&url));
                 print_accounts(&demo.initialize(&admin, password.as_deref()).await?);
             } else {
-                demo.store.migrate().await?;
+                demo.migrate().await?;
             }
             serve(demo, &args).await
         }
@@ -356,7 +360,11 @@ async fn execute(cli: Cli) -> Result<(), DemoError> {
                 }
                 UserCommand::Password { name, password } => {
                     demo.set_password(&name, &password).await?;
-                    println!("changed the password of {name:?}");
+                    println!("changed the password of {name:?} and ended their sessions");
+                }
+                UserCommand::SignOut { name } => {
+                    demo.store.end_sessions(&name).await?;
+                    println!("ended every session of {name:?}");
                 }
             }
             Ok(())
@@ -434,7 +442,9 @@ async fn execute(cli: Cli) -> Result<(), DemoError> {
 }
 
 async fn serve(demo: Demo, args: &ServeArgs) -> Result<(), DemoError> {
-    let mut settings = Settings::new(Clock::system()).with_secure_cookies(args.secure_cookies);
+    let mut settings = Settings::new(Clock::system())
+        .with_secure_cookies(args.secure_cookies)
+        .with_request_timeout(args.request_timeout);
     if let Some(limit) = args.password_checks {
         let checks = settings.password_checks.clone().with_limit(limit);
         settings = settings.with_password_checks(checks);

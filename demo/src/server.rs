@@ -3,7 +3,8 @@
 //! `axum::serve` gives its connections no timer, so a client that sends half its headers and
 //! waits keeps its connection, and the task serving it, for as long as it likes; a few hundred
 //! such clients exhaust the server. Here every connection is hyper's HTTP/1 with a header
-//! read timeout, and every request has a time limit.
+//! read timeout. (Every request's time limit is the app's: see
+//! [`Settings::request_timeout`](crate::web::Settings::request_timeout).)
 
 use std::io;
 use std::net::SocketAddr;
@@ -11,14 +12,12 @@ use std::pin::pin;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::StatusCode;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::Service;
-use tower_http::timeout::TimeoutLayer;
 
 /// How long the server waits for its clients, and for itself.
 ///
@@ -28,7 +27,6 @@ use tower_http::timeout::TimeoutLayer;
 ///
 /// let limits = Limits::default();
 /// assert_eq!(limits.header_read_timeout, Duration::from_secs(10));
-/// assert_eq!(limits.request_timeout, Duration::from_secs(30));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -36,19 +34,13 @@ pub struct Limits {
     /// answer, on a kept-alive connection) to the blank line: past it the connection is closed
     /// without an answer. This also bounds how long an idle connection stays open.
     pub header_read_timeout: Duration,
-    /// How long a request may take, its body included, once its headers are in: past it the
-    /// client gets `503 Service Unavailable` (the server could not answer in time; the client
-    /// did nothing wrong, which `408` would say).
-    pub request_timeout: Duration,
 }
 
 impl Default for Limits {
-    /// Ten seconds for headers, which a browser sends at once; thirty for a request, longer
-    /// than any of the demo's pages and a password check under load take.
+    /// Ten seconds for headers, which a browser sends at once.
     fn default() -> Self {
         Self {
             header_read_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -65,10 +57,6 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
-    let app = app.layer(TimeoutLayer::with_status_code(
-        StatusCode::SERVICE_UNAVAILABLE,
-        limits.request_timeout,
-    ));
     let mut connect = app.into_make_service_with_connect_info::<SocketAddr>();
     // hyper's own HTTP/1 rather than hyper-util's `auto` builder (which `axum::serve` uses):
     // `auto` first reads ahead for HTTP/2's preface, with no timer, so a client that sends

@@ -1,9 +1,12 @@
 //! The demo's routes: each guarded as the seeds guard theirs.
 
+use std::time::Duration;
+
 use authz_runtime::routing::{delete, get, post};
 use authz_runtime::signin::{
     BearerAuthenticator, PasswordChecks, SignInThrottle, TicketAuthenticator, safe_came_from,
 };
+use authz_runtime::sql::SqlError;
 use authz_runtime::{Authz, AuthzLayer, Denied, Error, Refused, predicate, public, require};
 use axum::Router;
 use axum::extract::{Extension, Form, FromRef, Path, Query};
@@ -21,6 +24,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 
 use minijinja::value::Serde;
 
@@ -42,6 +46,10 @@ pub struct Settings {
     pub password_checks: PasswordChecks,
     /// How many sign-in attempts a name and a client address may make.
     pub sign_in_throttle: SignInThrottle,
+    /// How long a request may take, its body included, once its headers are in: past it the
+    /// client gets `503 Service Unavailable` (the server could not answer in time; the client
+    /// did nothing wrong, which `408` would say), with the security headers of every page.
+    pub request_timeout: Duration,
 }
 
 impl Settings {
@@ -52,7 +60,16 @@ impl Settings {
             secure_cookies: false,
             password_checks: PasswordChecks::new(),
             sign_in_throttle: SignInThrottle::new(),
+            request_timeout: Duration::from_secs(30),
         }
+    }
+
+    /// How long a request may take (default 30 s, longer than any of the demo's pages and a
+    /// password check under load take).
+    #[must_use]
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
     }
 
     /// Other bounds on password checks.
@@ -82,7 +99,10 @@ pub async fn app(demo: Demo, settings: Settings) -> Result<Router, DemoError> {
     let secret = demo.secret().await?;
     let tickets = TicketAuthenticator::new(&secret)
         .map_err(|error| DemoError::Other(error.to_string()))?
-        .with_secure(settings.secure_cookies);
+        .with_secure(settings.secure_cookies)
+        // A ticket names the account and its session generation, checked against the
+        // store's cached lookup: signing out, a new password or removing the user ends it.
+        .with_sessions(demo.store.clone());
     let csrf = Csrf::new(&secret, tickets.cookie_name()).with_secure(settings.secure_cookies);
     // The dummy hash checked for unknown users, made now rather than on the first sign-in
     // with an unknown name, which would take longer than any other and so tell.
@@ -164,7 +184,12 @@ pub async fn app(demo: Demo, settings: Settings) -> Result<Router, DemoError> {
         .layer(Extension(SignInLimits {
             checks: settings.password_checks,
             throttle: settings.sign_in_throttle,
-        }));
+        }))
+        // Inside the headers below, so that a request cut short gets them too.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            settings.request_timeout,
+        ));
     let app = security_headers
         .into_iter()
         .fold(app, |app, (name, value)| {
@@ -430,12 +455,20 @@ async fn login(
         Err(error) => return failed(error, &visitor),
     };
     match checks.verify(&form.password, stored.as_deref()).await {
-        Ok(true) => (
-            StatusCode::SEE_OTHER,
-            [(SET_COOKIE, tickets.issue(&form.user))],
-            [(LOCATION, came_from)],
-        )
-            .into_response(),
+        Ok(true) => match tickets.sign_in(&form.user).await {
+            Ok(Some(ticket)) => (
+                StatusCode::SEE_OTHER,
+                [(SET_COOKIE, ticket)],
+                [(LOCATION, came_from)],
+            )
+                .into_response(),
+            // Removed between the password check and now.
+            Ok(None) => form_again(
+                StatusCode::UNAUTHORIZED,
+                "Unknown user name or wrong password".to_owned(),
+            ),
+            Err(error) => failed(DemoError::Other(error.to_string()), &visitor),
+        },
         // The same answer for an unknown user and a wrong password; whoever is signed in
         // already stays so, and the header says who.
         Ok(false) => {
@@ -469,14 +502,30 @@ fn with_retry_after(mut response: Response, seconds: u64) -> Response {
     response
 }
 
+/// Signs the visitor out, ending every session of theirs: the tickets are stateless but for
+/// the account's session generation, which this moves on, so a copy of this browser's ticket
+/// stops working too, and so do the user's other browsers.
 #[public]
-async fn logout(Extension(tickets): Extension<TicketAuthenticator>) -> Response {
-    (
-        StatusCode::SEE_OTHER,
-        [(SET_COOKIE, tickets.clear())],
-        [(LOCATION, "/".to_owned())],
-    )
-        .into_response()
+async fn logout(
+    visitor: Visitor,
+    Extension(demo): Extension<Demo>,
+    Extension(tickets): Extension<TicketAuthenticator>,
+) -> Response {
+    let clear = [(SET_COOKIE, tickets.clear())];
+    if let Some(user) = &visitor.user {
+        match demo.store.end_sessions(user).await {
+            Ok(()) => tracing::info!(target: "demo::signin", user, "signed out everywhere"),
+            // Removed meanwhile: no session of theirs is left to end.
+            Err(SqlError::NotFound { .. }) => {}
+            // The cookie goes, but a copy of the ticket would still work: say so.
+            Err(error) => {
+                let mut page = failed(DemoError::Store(error), &visitor);
+                page.headers_mut().insert(SET_COOKIE, tickets.clear());
+                return page;
+            }
+        }
+    }
+    (StatusCode::SEE_OTHER, clear, [(LOCATION, "/".to_owned())]).into_response()
 }
 
 /// The Pyramid seed's admin side: only the `admin` group.

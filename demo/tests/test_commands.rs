@@ -26,6 +26,9 @@ sql_suite!(
     serve_marks_cookies_secure_when_told,
     a_member_removed_from_the_terminal_loses_access_within_a_second,
     api_tokens_expire_are_listed_and_revoked_and_die_with_their_account,
+    sessions_end_at_sign_out_with_a_new_password_and_everywhere,
+    a_new_user_of_a_removed_name_starts_with_nothing,
+    posts_of_an_earlier_version_keep_their_authors,
 );
 
 /// Whether `password` is the one stored for `name`.
@@ -902,4 +905,263 @@ async fn policies_lists_every_guarded_handler() {
         assert_eq!(cells[2].trim(), *rule, "{line}");
         assert_eq!(cells[3].trim(), message.unwrap_or("-"), "{line}");
     }
+}
+
+/// A browser on a running demo: its cookies (the CSRF cookie, and the ticket once signed in),
+/// kept by hand so that a test can copy them to another "browser".
+#[derive(Clone)]
+struct Browser {
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn new(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    fn keep(&mut self, response: &reqwest::Response) {
+        for set_cookie in response.headers().get_all(reqwest::header::SET_COOKIE) {
+            let pair = set_cookie.to_str().unwrap().split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(kept, _)| kept != name);
+            if !value.is_empty() {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        let pairs: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        pairs.join("; ")
+    }
+
+    /// `GET path` as a browser asks: its status and page.
+    async fn get(&mut self, path: &str) -> (reqwest::StatusCode, String) {
+        let response = Self::client()
+            .get(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .header(reqwest::header::ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        (response.status(), response.text().await.unwrap())
+    }
+
+    /// Posts a form from the page at `page` (for its CSRF token) to `action`.
+    async fn submit(
+        &mut self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let (_, page) = self.get(page).await;
+        let token = page
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the page carries a CSRF token")
+            .to_owned();
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        body.append_pair("csrf", &token);
+        for (name, value) in fields {
+            body.append_pair(name, value);
+        }
+        let response = Self::client()
+            .post(format!("{}{action}", self.base))
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body.finish())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        response
+    }
+
+    /// Signs in through the login form.
+    async fn sign_in(base: &str, user: &str, password: &str) -> Self {
+        let mut browser = Self::new(base);
+        let fields = [("came_from", "/"), ("user", user), ("password", password)];
+        let signed_in = browser.submit("/login", "/login", &fields).await;
+        assert_eq!(
+            signed_in.status(),
+            reqwest::StatusCode::SEE_OTHER,
+            "{user} signs in"
+        );
+        browser
+    }
+
+    /// Who the site says is signed in.
+    async fn user(&mut self) -> Option<String> {
+        let (_, page) = self.get("/").await;
+        let (_, rest) = page.split_once("Signed in as <strong>")?;
+        Some(rest.split_once("</strong>")?.0.to_owned())
+    }
+}
+
+/// Polls until `browser` is anonymous, for at most a second.
+async fn signed_out_within_a_second(browser: &mut Browser, after: &str) {
+    let changed = std::time::Instant::now();
+    while let Some(user) = browser.user().await {
+        assert!(
+            changed.elapsed() < Duration::from_secs(1),
+            "{user} still signed in a second after {after}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Signing out ends the user's every session: the browser's ticket, a copy of it, and the
+/// user's other browsers. So do a new password and `demo user sign-out`, from the terminal
+/// while the server runs (another process), within a second.
+async fn sessions_end_at_sign_out_with_a_new_password_and_everywhere(database: &TestDatabase) {
+    let url = &database.url;
+    ok(url, &["init-db", "--admin-password", "s3cret"]).await;
+    ok(url, &["user", "add", "alice", "--password", "wonderland"]).await;
+    let mut command = command(&[]);
+    command.args(["--database-url", url, "serve", "--addr", "127.0.0.1:0"]);
+    let (_server, base, _) = start_serving(&mut command).await;
+
+    let mut laptop = Browser::sign_in(&base, "alice", "wonderland").await;
+    let mut phone = Browser::sign_in(&base, "alice", "wonderland").await;
+    let mut copied = laptop.clone();
+    assert_eq!(copied.user().await.as_deref(), Some("alice"));
+    assert_eq!(phone.user().await.as_deref(), Some("alice"));
+    let signed_out = laptop.submit("/", "/logout", &[]).await;
+    assert_eq!(signed_out.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(laptop.user().await, None);
+    assert_eq!(copied.user().await, None, "a copy of the ticket is refused");
+    assert_eq!(phone.user().await, None, "signed out everywhere");
+    let (status, _) = copied.get("/admin").await;
+    assert_eq!(status, reqwest::StatusCode::SEE_OTHER, "told to sign in");
+
+    let mut browser = Browser::sign_in(&base, "alice", "wonderland").await;
+    assert_eq!(browser.user().await.as_deref(), Some("alice"));
+    assert_eq!(
+        ok(
+            url,
+            &["user", "password", "alice", "--password", "looking-glass"]
+        )
+        .await,
+        "changed the password of \"alice\" and ended their sessions\n"
+    );
+    signed_out_within_a_second(&mut browser, "a new password").await;
+
+    let mut browser = Browser::sign_in(&base, "alice", "looking-glass").await;
+    assert_eq!(browser.user().await.as_deref(), Some("alice"));
+    assert_eq!(
+        ok(url, &["user", "sign-out", "alice"]).await,
+        "ended every session of \"alice\"\n"
+    );
+    signed_out_within_a_second(&mut browser, "`demo user sign-out`").await;
+    assert_eq!(
+        fails(url, &["user", "sign-out", "nobody"]).await,
+        "demo: there is no user named \"nobody\"\n"
+    );
+}
+
+/// Identities are accounts, not names: delete `editor`, create a new `editor`, and the new
+/// one has none of the old one's sessions, and did not write the old one's post.
+async fn a_new_user_of_a_removed_name_starts_with_nothing(database: &TestDatabase) {
+    let url = &database.url;
+    ok(url, &["init-db", "--admin-password", "s3cret"]).await;
+    ok(
+        url,
+        &["user", "password", "editor", "--password", "first-editor"],
+    )
+    .await;
+    let mut command = command(&[]);
+    command.args(["--database-url", url, "serve", "--addr", "127.0.0.1:0"]);
+    let (_server, base, _) = start_serving(&mut command).await;
+
+    // The editor's post is the second of init-db's two.
+    let mut old = Browser::sign_in(&base, "editor", "first-editor").await;
+    let (status, _) = old.get("/posts/2/edit").await;
+    assert_eq!(status, reqwest::StatusCode::OK, "the author may edit");
+    let (_, page) = old.get("/posts/2").await;
+    assert!(page.contains("by editor"), "{page}");
+
+    ok(url, &["user", "remove", "editor"]).await;
+    ok(
+        url,
+        &["user", "add", "editor", "--password", "second-editor"],
+    )
+    .await;
+    signed_out_within_a_second(&mut old, "the user was removed").await;
+    let mut new = Browser::sign_in(&base, "editor", "second-editor").await;
+    assert_eq!(new.user().await.as_deref(), Some("editor"));
+    let (status, page) = new.get("/posts/2/edit").await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN, "{page}");
+    assert!(
+        page.contains("Only the author of post 2 can edit it"),
+        "{page}"
+    );
+    let (_, page) = new.get("/posts/2").await;
+    assert!(page.contains("by a former user"), "{page}");
+    assert!(!page.contains("/posts/2/edit"), "no edit link: {page}");
+}
+
+/// A database whose posts name their authors by name, as earlier versions wrote them, keeps
+/// every post, each now by the account of that name.
+async fn posts_of_an_earlier_version_keep_their_authors(database: &TestDatabase) {
+    let url = &database.url;
+    ok(url, &["init-db", "--admin-password", "s3cret"]).await;
+    let demo = Demo::open(url).await.unwrap();
+    let pool = demo.store.pool().as_any().unwrap().clone();
+    let old_table = match url.split(':').next().unwrap() {
+        "sqlite" => {
+            "CREATE TABLE demo_post (id INTEGER PRIMARY KEY AUTOINCREMENT, \
+                     author VARCHAR(255) NOT NULL, title VARCHAR(255) NOT NULL, body TEXT NOT NULL)"
+        }
+        "postgres" => {
+            "CREATE TABLE demo_post (id BIGINT GENERATED BY DEFAULT AS IDENTITY \
+                       PRIMARY KEY, author VARCHAR(255) NOT NULL, title VARCHAR(255) NOT NULL, \
+                       body TEXT NOT NULL)"
+        }
+        _ => {
+            "CREATE TABLE demo_post (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, \
+              author VARCHAR(255) NOT NULL, title VARCHAR(255) NOT NULL, body TEXT NOT NULL) \
+              ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+        }
+    };
+    for statement in [
+        "DROP TABLE demo_post",
+        old_table,
+        "INSERT INTO demo_post (author, title, body) VALUES ('editor', 'Old', 'By the editor')",
+        "INSERT INTO demo_post (author, title, body) VALUES ('gone', 'Older', 'By nobody now')",
+    ] {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
+    drop(demo);
+    // Any command brings the database up to date.
+    ok(url, &["user", "list"]).await;
+    let demo = Demo::open(url).await.unwrap();
+    let posts = demo.posts().await.unwrap();
+    let authors: Vec<(&str, Option<&str>)> = posts
+        .iter()
+        .map(|post| (post.title.as_str(), post.author.as_deref()))
+        .collect();
+    assert_eq!(authors, [("Older", None), ("Old", Some("editor"))]);
+    // And again: nothing more to do.
+    ok(url, &["user", "list"]).await;
+    assert_eq!(demo.posts().await.unwrap().len(), 2);
 }

@@ -279,6 +279,17 @@ async fn a_request_whose_body_never_arrives_gets_503() {
         answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
         "{answer}"
     );
+    // Cut short, it is still one of the site's answers, with their headers.
+    let (head, _) = answer.split_once("\r\n\r\n").expect("a complete head");
+    let mut headers = HeaderMap::new();
+    for line in head.lines().skip(1) {
+        let (name, value) = line.split_once(':').expect("a header line");
+        headers.append(
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.trim().parse().unwrap(),
+        );
+    }
+    assert_security_headers("a request cut short", &headers);
     assert!(
         after >= Duration::from_millis(900),
         "answered after {after:?}"

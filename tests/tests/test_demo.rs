@@ -115,6 +115,20 @@ async fn serve_configured(
 }
 
 impl Site {
+    /// The demo's tickets, made as the demo makes them: signed with its secret, for the
+    /// account and session generation the store has now.
+    async fn tickets(&self) -> TicketAuthenticator {
+        let secret = self.demo.secret().await.expect("the ticket secret");
+        TicketAuthenticator::new(&secret)
+            .unwrap()
+            .with_sessions(self.demo.store.clone())
+    }
+
+    /// The `authz_ticket=…` cookie of a session of `user`, made without the login form.
+    async fn ticket(&self, user: &str) -> String {
+        ticket_cookie(&self.tickets().await, user).await
+    }
+
     /// Creates `name` with the password `"{name}-password"`, in `groups`.
     async fn user(&self, name: &str, groups: &[&str]) {
         self.demo
@@ -142,7 +156,7 @@ impl Site {
             .await
             .expect("the posts can be listed")
             .iter()
-            .find(|post| post.author == author)
+            .find(|post| post.author.as_deref() == Some(author))
             .unwrap_or_else(|| panic!("a post by {author}"))
             .id
     }
@@ -435,6 +449,16 @@ fn cookie_pair(set_cookie: &str) -> &str {
     set_cookie.split(';').next().unwrap_or_default()
 }
 
+/// The `authz_ticket=…` cookie that `tickets` signs `user` in with.
+async fn ticket_cookie(tickets: &TicketAuthenticator, user: &str) -> String {
+    let set_cookie = tickets
+        .sign_in(user)
+        .await
+        .unwrap()
+        .expect("the user exists");
+    cookie_pair(set_cookie.to_str().unwrap()).to_owned()
+}
+
 /// An anonymous browser is sent to sign in, and after signing in, back where it was going.
 async fn signing_in_sends_the_user_back(database: &TestDatabase) {
     let site = serve(database).await;
@@ -562,14 +586,13 @@ async fn json_clients_get_json_denials_and_never_a_redirect(database: &TestDatab
     );
 
     // Signed in without the group, a JSON client gets a JSON 403, not the demo's page.
-    let secret = site.demo.secret().await.expect("the ticket secret");
-    let visitor_ticket = TicketAuthenticator::new(&secret).unwrap().issue("visitor");
+    let visitor_ticket = site.ticket("visitor").await;
     let forbidden = site
         .browser()
         .client
         .get(format!("{}/admin", site.base))
         .header(ACCEPT, "application/json")
-        .header(COOKIE, cookie_pair(visitor_ticket.to_str().unwrap()))
+        .header(COOKIE, &visitor_ticket)
         .send()
         .await
         .expect("the demo answers");
@@ -801,11 +824,8 @@ async fn a_wrong_password_and_an_unknown_user_look_the_same(database: &TestDatab
 async fn expired_tampered_and_foreign_tickets_are_anonymous(database: &TestDatabase) {
     let site = serve(database).await;
     let browser = site.browser();
-    let secret = site.demo.secret().await.expect("the ticket secret");
-    let tickets = TicketAuthenticator::new(&secret).unwrap();
-    let ticket = |set_cookie: reqwest::header::HeaderValue| {
-        cookie_pair(set_cookie.to_str().unwrap()).to_owned()
-    };
+    site.user("visitor", &[]).await;
+    let tickets = site.tickets().await;
     let anonymous = |page: Page, case: &str| {
         assert_eq!(
             (page.status, page.location.as_deref()),
@@ -816,37 +836,52 @@ async fn expired_tampered_and_foreign_tickets_are_anonymous(database: &TestDatab
 
     // A genuine ticket, made the same way, lets root in: the forgeries below fail for what
     // they change, nothing else.
-    let genuine = ticket(tickets.issue("root"));
+    let genuine = ticket_cookie(&tickets, "root").await;
     browser
         .get_with_cookie("/admin", &genuine)
         .await
         .assert_says(StatusCode::OK, "Welcome to the admin side, root");
 
-    let expired = ticket(tickets.clone().with_max_age(Duration::ZERO).issue("root"));
+    let expired = ticket_cookie(&tickets.clone().with_max_age(Duration::ZERO), "root").await;
     anonymous(browser.get_with_cookie("/admin", &expired).await, "expired");
+    // Genuine and fresh, but for no account (as tickets were before sessions could end).
+    let accountless = cookie_pair(tickets.issue("root").to_str().unwrap()).to_owned();
+    anonymous(
+        browser.get_with_cookie("/admin", &accountless).await,
+        "no account",
+    );
 
     // root's user part on visitor's signature, and root's ticket with its signature altered.
     let value = |ticket: &str| ticket["authz_ticket=".len()..].to_owned();
     let root_parts: Vec<String> = value(&genuine).split('.').map(str::to_owned).collect();
-    let other_parts: Vec<String> = value(&ticket(tickets.issue("visitor")))
+    let other_parts: Vec<String> = value(&ticket_cookie(&tickets, "visitor").await)
         .split('.')
         .map(str::to_owned)
         .collect();
-    assert_eq!((root_parts.len(), other_parts.len()), (3, 3));
+    assert_eq!((root_parts.len(), other_parts.len()), (4, 4));
     let swapped_user = format!(
-        "authz_ticket={}.{}.{}",
-        other_parts[0], root_parts[1], other_parts[2]
+        "authz_ticket={}.{}.{}.{}",
+        other_parts[0], root_parts[1], other_parts[2], other_parts[3]
     );
     anonymous(
         browser.get_with_cookie("/admin", &swapped_user).await,
         "another user's signature",
     );
-    let mut signature = root_parts[2].clone().into_bytes();
+    let swapped_account = format!(
+        "authz_ticket={}.{}.{}.{}",
+        root_parts[0], root_parts[1], other_parts[2], root_parts[3]
+    );
+    anonymous(
+        browser.get_with_cookie("/admin", &swapped_account).await,
+        "another account",
+    );
+    let mut signature = root_parts[3].clone().into_bytes();
     signature[0] = if signature[0] == b'A' { b'B' } else { b'A' };
     let altered_signature = format!(
-        "authz_ticket={}.{}.{}",
+        "authz_ticket={}.{}.{}.{}",
         root_parts[0],
         root_parts[1],
+        root_parts[2],
         String::from_utf8(signature).unwrap()
     );
     anonymous(
@@ -854,20 +889,23 @@ async fn expired_tampered_and_foreign_tickets_are_anonymous(database: &TestDatab
         "an altered signature",
     );
     let extended = format!(
-        "authz_ticket={}.{}.{}",
+        "authz_ticket={}.{}.{}.{}",
         root_parts[0].parse::<u64>().unwrap() + 3600,
         root_parts[1],
-        root_parts[2]
+        root_parts[2],
+        root_parts[3]
     );
     anonymous(
         browser.get_with_cookie("/admin", &extended).await,
         "an extended expiry",
     );
 
-    let foreign = TicketAuthenticator::new(&[7u8; 32]).unwrap();
+    let foreign = TicketAuthenticator::new(&[7u8; 32])
+        .unwrap()
+        .with_sessions(site.demo.store.clone());
     anonymous(
         browser
-            .get_with_cookie("/admin", &ticket(foreign.issue("root")))
+            .get_with_cookie("/admin", &ticket_cookie(&foreign, "root").await)
             .await,
         "another secret",
     );
@@ -1583,12 +1621,9 @@ async fn signing_out_works_from_the_403_page_and_message_pages(database: &TestDa
     // closed) while its ticket lasts: the 403 page comes with a new token and its cookie.
     let browser = site.browser();
     browser.sign_in("visitor").await;
-    let secret = site.demo.secret().await.unwrap();
-    let ticket = TicketAuthenticator::new(&secret).unwrap().issue("visitor");
+    let ticket = site.ticket("visitor").await;
     let fresh = Browser::new(&site.base);
-    let forbidden = fresh
-        .get_with_cookie("/admin", cookie_pair(ticket.to_str().unwrap()))
-        .await;
+    let forbidden = fresh.get_with_cookie("/admin", &ticket).await;
     assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
     let new_cookie = forbidden
         .set_cookies
@@ -1596,7 +1631,6 @@ async fn signing_out_works_from_the_403_page_and_message_pages(database: &TestDa
         .find(|cookie| cookie.starts_with("demo_csrf="))
         .expect("a new CSRF cookie");
     // Its sign-out form works with that cookie.
-    let ticket = cookie_pair(ticket.to_str().unwrap()).to_owned();
     let signed_out = post_with_cookie(
         &site.base,
         "/logout",
@@ -2051,9 +2085,8 @@ async fn signing_in_and_out_renews_the_csrf_token(database: &TestDatabase) {
 async fn two_ticket_cookies_are_anonymous(database: &TestDatabase) {
     let site = serve(database).await;
     site.user("mallory", &[]).await;
-    let tickets = TicketAuthenticator::new(&site.demo.secret().await.unwrap()).unwrap();
-    let root = cookie_pair(tickets.issue("root").to_str().unwrap()).to_owned();
-    let mallory = cookie_pair(tickets.issue("mallory").to_str().unwrap()).to_owned();
+    let root = site.ticket("root").await;
+    let mallory = site.ticket("mallory").await;
     let browser = site.browser();
     browser
         .get_with_cookie("/admin", &root)

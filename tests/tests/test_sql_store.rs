@@ -7,11 +7,12 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use authz_runtime::signin::TicketAuthenticator;
 use authz_runtime::sql::{
     CacheSettings, Entity, Schema, SqlError, SqlPool, SqlStore, SqlStoreBuilder, UnknownUsers,
 };
 use authz_runtime::testing::TestAuthenticator;
-use authz_runtime::{AuthzLayer, CredentialsStore, require};
+use authz_runtime::{Account, AuthzLayer, CredentialsStore, require};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -45,6 +46,8 @@ sql_suite!(
     long_link_table_names_get_an_index_each,
     the_time_to_live_bounds_what_the_cache_serves,
     the_cache_keeps_at_most_max_users,
+    accounts_keep_their_key_and_move_their_generation,
+    ended_sessions_are_refused_on_every_store_within_a_second,
 );
 
 async fn connect(database: &TestDatabase) -> SqlStore {
@@ -523,6 +526,11 @@ async fn identity_only() -> &'static str {
     "ok"
 }
 
+#[require(not_anonymous())]
+async fn signed_in() -> &'static str {
+    "ok"
+}
+
 #[require(all(
     in_group("admins"),
     has_permission("edit-site"),
@@ -920,13 +928,13 @@ async fn each_set_of_tables_is_migrated(database: &TestDatabase) {
         first.users().await.unwrap(),
         ["guido", "linus", "rasmus", "rms", "sballmer"]
     );
-    // Each of the two migrations once for each set of tables; migrating again records
+    // Each of the three migrations once for each set of tables; migrating again records
     // nothing new.
     first.migrate().await.unwrap();
     second.migrate().await.unwrap();
     assert_eq!(
         count(&first, "SELECT COUNT(*) FROM authz_migrations", &[]).await,
-        4
+        6
     );
 }
 
@@ -955,10 +963,10 @@ async fn concurrent_migrations_all_succeed(database: &TestDatabase) {
         grants_of(&stores[3], "rms").await,
         Some((set(["admins", "developers"]), set(["commit", "edit-site"])))
     );
-    // Each of the two migrations once.
+    // Each of the three migrations once.
     assert_eq!(
         count(&stores[1], "SELECT COUNT(*) FROM authz_migrations", &[]).await,
-        2
+        3
     );
 }
 
@@ -1079,7 +1087,10 @@ async fn the_cache_keeps_at_most_max_users(database: &TestDatabase) {
         for user in &users {
             CredentialsStore::load(store, user).await.unwrap();
         }
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        // Past moka's eviction, and past the store's first read of the change counter (half a
+        // second after it connected), which empties the cache once: what was cached before
+        // it may be stale.
+        tokio::time::sleep(Duration::from_millis(700)).await;
         let before = statements_mentioning(&table);
         for user in &users {
             assert!(CredentialsStore::load(store, user).await.unwrap().is_some());
@@ -1090,4 +1101,128 @@ async fn the_cache_keeps_at_most_max_users(database: &TestDatabase) {
             "{queries} queries for the second round, expected {at_least} to {at_most}"
         );
     }
+}
+
+/// The account the store has under `user` now.
+async fn account_of(store: &SqlStore, user: &str) -> Option<Account> {
+    let grants = store.load(user).await.expect("the store answers");
+    grants.map(|grants| grants.account().expect("the SQL store knows accounts"))
+}
+
+/// Ending sessions and changing the password move the generation on; the key stays. A user
+/// deleted and created again under the same name is another account.
+async fn accounts_keep_their_key_and_move_their_generation(database: &TestDatabase) {
+    let store = migrated(SqlStore::builder(&database.url).without_cache()).await;
+    let user = unique_name("acct");
+    store.create_user(&user).await.unwrap();
+    let first = account_of(&store, &user).await.unwrap();
+    assert_eq!(first.generation, 0);
+    store.end_sessions(&user).await.unwrap();
+    assert_eq!(
+        account_of(&store, &user).await,
+        Some(Account::new(first.id, 1))
+    );
+    store
+        .set_password_hash(&user, "$argon2id$...")
+        .await
+        .unwrap();
+    assert_eq!(
+        account_of(&store, &user).await,
+        Some(Account::new(first.id, 2))
+    );
+    store.delete_user(&user).await.unwrap();
+    assert_eq!(account_of(&store, &user).await, None);
+    store.create_user(&user).await.unwrap();
+    let second = account_of(&store, &user).await.unwrap();
+    assert_ne!(second.id, first.id, "a new account under the old name");
+    let missing = store
+        .end_sessions(&unique_name("nobody"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            missing,
+            SqlError::NotFound {
+                entity: Entity::User,
+                ..
+            }
+        ),
+        "{missing:?}"
+    );
+}
+
+/// A ticket signed in through one store is refused, over HTTP, within a second of another
+/// store on the database (the command line, another instance) ending the user's sessions,
+/// changing their password, or deleting them and creating a new user of the same name.
+async fn ended_sessions_are_refused_on_every_store_within_a_second(database: &TestDatabase) {
+    let store = connect(database).await;
+    let other = connect(database).await;
+    let user = unique_name("sess");
+    store.create_user(&user).await.unwrap();
+    let tickets = TicketAuthenticator::new(&[42; 32])
+        .unwrap()
+        .with_sessions(store.clone());
+    let app = Router::new()
+        .route("/signed-in", get(signed_in))
+        .layer(AuthzLayer::new(tickets.clone(), store.clone()));
+    let sign_in = || async {
+        let set_cookie = tickets
+            .sign_in(&user)
+            .await
+            .unwrap()
+            .expect("the user exists");
+        set_cookie
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let status = |cookie: String| {
+        let app = app.clone();
+        async move {
+            get_("/signed-in")
+                .header("cookie", &cookie)
+                .send(&app)
+                .await
+                .status
+        }
+    };
+    let refused_within_a_second = |cookie: String, change: &'static str| async move {
+        let changed = Instant::now();
+        while status(cookie.clone()).await != StatusCode::UNAUTHORIZED {
+            assert!(
+                changed.elapsed() < Duration::from_secs(1),
+                "a ticket still works a second after {change}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+
+    for change in [
+        "sign out everywhere",
+        "a new password",
+        "a new user of the name",
+    ] {
+        let cookie = sign_in().await;
+        assert_eq!(status(cookie.clone()).await, StatusCode::OK, "{change}");
+        // Warm: the ticket is checked against the cached lookup.
+        assert_eq!(status(cookie.clone()).await, StatusCode::OK, "{change}");
+        match change {
+            "sign out everywhere" => other.end_sessions(&user).await.unwrap(),
+            "a new password" => other
+                .set_password_hash(&user, "$argon2id$...")
+                .await
+                .unwrap(),
+            _ => {
+                other.delete_user(&user).await.unwrap();
+                other.create_user(&user).await.unwrap();
+            }
+        }
+        refused_within_a_second(cookie, change).await;
+    }
+    // A ticket made now is for the account as it is now.
+    let cookie = sign_in().await;
+    assert_eq!(status(cookie).await, StatusCode::OK);
 }

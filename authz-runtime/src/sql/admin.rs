@@ -51,7 +51,8 @@ impl SqlStore {
         self.rename(Entity::Permission, name, new_name).await
     }
 
-    /// Deletes a user and their memberships.
+    /// Deletes a user and their memberships; their sessions end. A new user of the same name
+    /// is another account, with none of the old one's sessions.
     pub async fn delete_user(&self, name: &str) -> Result<(), SqlError> {
         self.delete(Entity::User, name).await
     }
@@ -175,12 +176,51 @@ impl SqlStore {
             .and_then(|(_, hash)| hash))
     }
 
-    /// Stores a password hash for `user` (hash it first; see the sign-in docs).
+    /// Stores a password hash for `user` (hash it first; see the sign-in docs), and ends the
+    /// user's sessions: whoever knew the old password is signed out.
     pub async fn set_password_hash(&self, user: &str, hash: &str) -> Result<(), SqlError> {
+        let statement = &self.inner().statements.set_password;
+        self.update_user(statement, [Bind::Text(hash), Bind::Text(user)], user)
+            .await
+    }
+
+    /// Ends every session of `user` at once ("sign out everywhere"): the user's session
+    /// generation moves on, so every ticket made before is refused by
+    /// [`TicketAuthenticator::with_sessions`], on every instance (at once on PostgreSQL,
+    /// within the change check interval on SQLite and MySQL). Deleting the user, renaming
+    /// them and changing their password end their sessions too.
+    ///
+    /// [`TicketAuthenticator::with_sessions`]: crate::signin::TicketAuthenticator::with_sessions
+    ///
+    /// ```
+    /// use authz_runtime::CredentialsStore;
+    /// use authz_runtime::sql::SqlStore;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let store = SqlStore::connect("sqlite::memory:").await?;
+    /// store.migrate().await?;
+    /// store.create_user("rms").await?;
+    /// let before = store.load("rms").await.unwrap().unwrap().account().unwrap();
+    /// store.end_sessions("rms").await?;
+    /// let after = store.load("rms").await.unwrap().unwrap().account().unwrap();
+    /// assert_eq!((after.id, after.generation), (before.id, before.generation + 1));
+    /// # Ok::<(), authz_runtime::sql::SqlError>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn end_sessions(&self, user: &str) -> Result<(), SqlError> {
+        let statement = &self.inner().statements.end_sessions;
+        self.update_user(statement, [Bind::Text(user)], user).await
+    }
+
+    /// Runs an update of `user`'s row in a transaction of its own; `NotFound` when none.
+    async fn update_user<const N: usize>(
+        &self,
+        statement: &Sql,
+        binds: [Bind<'_>; N],
+        user: &str,
+    ) -> Result<(), SqlError> {
         check_name(Entity::User, user)?;
         let mut transaction = self.begin().await?;
-        let statement = &self.inner().statements.set_password;
-        let binds = [Bind::Text(hash), Bind::Text(user)];
         let updated = transaction.connection().execute(statement.text(), binds);
         if self.timed(updated).await? == 0 {
             return Err(not_found(Entity::User, user));

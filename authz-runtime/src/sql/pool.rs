@@ -290,6 +290,10 @@ impl PooledConnection {
     }
 }
 
+/// A row of the grants lookup: its kind (`u`, `g`, `p`), the name, and for the user's own row
+/// the account's key and session generation.
+pub(crate) type GrantRow = (String, Option<String>, Option<i64>, Option<i64>);
+
 /// A value bound to a statement's parameter.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Bind<'a> {
@@ -393,6 +397,19 @@ impl Connection<'_> {
     ) -> Result<Vec<Option<i64>>, sqlx::Error> {
         on_connection!(self, connection => {
             bound!(sqlx::query_scalar::<Db, Option<i64>>(sql), binds)
+                .fetch_all(connection)
+                .await
+        })
+    }
+
+    /// The rows of a grants lookup: (kind, name, account, generation), `NULL`s as `None`.
+    pub(crate) async fn grant_rows(
+        self,
+        sql: impl SqlSafeStr,
+        binds: impl IntoIterator<Item = Bind<'_>>,
+    ) -> Result<Vec<GrantRow>, sqlx::Error> {
+        on_connection!(self, connection => {
+            bound!(sqlx::query_as::<Db, GrantRow>(sql), binds)
                 .fetch_all(connection)
                 .await
         })

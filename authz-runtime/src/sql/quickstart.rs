@@ -1,6 +1,8 @@
 //! The migrations that ship with the crate: TurboGears' quickstart model with unique names and
 //! cascading deletes, written for each dialect and for the store's table names. Every statement
-//! is idempotent (`IF NOT EXISTS`): a migration interrupted half-way is simply run again.
+//! is idempotent (`IF NOT EXISTS`) or alone in its migration, so that a migration interrupted
+//! half-way is simply run again (on SQLite and PostgreSQL a migration is one transaction; on
+//! MySQL each statement commits by itself).
 
 use super::schema::{Dialect, Identifier, Schema};
 
@@ -24,7 +26,22 @@ pub(crate) fn migrations(dialect: Dialect, schema: &Schema) -> Vec<Migration> {
             description: "the change counter that other processes' caches follow",
             statements: super::changes::create(dialect),
         },
+        Migration {
+            version: 3,
+            description: "the users' session generation, which ending their sessions moves on",
+            statements: vec![session_generation(dialect, schema)],
+        },
     ]
+}
+
+/// The column that ends sessions: a ticket names the generation it was made in, and is
+/// refused once the account's has moved on.
+fn session_generation(dialect: Dialect, schema: &Schema) -> String {
+    format!(
+        "ALTER TABLE {} ADD COLUMN {} BIGINT NOT NULL DEFAULT 0",
+        dialect.quote(&schema.user_table),
+        dialect.quote(&schema.user_generation),
+    )
 }
 
 fn quickstart(dialect: Dialect, schema: &Schema) -> Vec<String> {

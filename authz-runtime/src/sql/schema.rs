@@ -119,6 +119,7 @@ pub struct Schema {
     pub(crate) user_id: Identifier,
     pub(crate) user_name: Identifier,
     pub(crate) user_password: Identifier,
+    pub(crate) user_generation: Identifier,
     pub(crate) group_table: Identifier,
     pub(crate) group_id: Identifier,
     pub(crate) group_name: Identifier,
@@ -137,6 +138,7 @@ impl Default for Schema {
             user_id: name("user_id"),
             user_name: name("user_name"),
             user_password: name("password"),
+            user_generation: name("session_generation"),
             group_table: name("tg_group"),
             group_id: name("group_id"),
             group_name: name("group_name"),
@@ -172,6 +174,9 @@ renames! {
     with_user_name => user_name,
     /// The users' password hash column (`password`).
     with_user_password => user_password,
+    /// The users' session generation column (`session_generation`, an integer that migration 3
+    /// adds): ending a user's sessions moves it on, which ends every ticket made before.
+    with_user_session_generation => user_generation,
     /// The groups table (`tg_group`).
     with_group_table => group_table,
     /// The groups' key column (`group_id`), also the column name in the link tables.

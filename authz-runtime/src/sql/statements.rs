@@ -31,8 +31,9 @@ impl From<String> for Sql {
 #[derive(Debug)]
 pub(crate) struct Statements {
     pub(crate) dialect: Dialect,
-    /// A user's existence, groups and permissions, in one round trip: rows of
-    /// (`kind`, `name`) where kind is `u`, `g` or `p`.
+    /// A user's existence, account, groups and permissions, in one round trip: rows of
+    /// (`kind`, `name`, `account`, `generation`) where kind is `u` (with the account's key and
+    /// session generation), `g` or `p`.
     pub(crate) load: Sql,
     /// How many times `load` binds the user name (MySQL has no numbered parameters).
     pub(crate) load_binds: usize,
@@ -49,9 +50,11 @@ pub(crate) struct Statements {
     pub(crate) revoke: Sql,
     pub(crate) groups_of_permission: Sql,
     pub(crate) permissions_of_group: Sql,
-    /// A user's password hash, and setting it.
+    /// A user's password hash, and setting it (which ends the user's sessions).
     pub(crate) password_of_user: Sql,
     pub(crate) set_password: Sql,
+    /// Ends a user's sessions: moves the session generation on.
+    pub(crate) end_sessions: Sql,
 }
 
 /// The statements on one of the three named tables.
@@ -80,6 +83,12 @@ impl Statements {
         let user_groups = q(&schema.user_group_table);
         let group_permissions = q(&schema.group_permission_table);
         let password = q(&schema.user_password);
+        let generation = q(&schema.user_generation);
+        // The key and the generation as 64-bit integers, whatever their columns' width.
+        let bigint = match dialect {
+            Dialect::MySql => "SIGNED",
+            _ => "BIGINT",
+        };
 
         // MySQL binds each `?` separately; PostgreSQL and SQLite reuse `$1`.
         let (u1, u2, u3) = match dialect {
@@ -87,14 +96,16 @@ impl Statements {
             _ => (p(1), p(1), p(1)),
         };
         let load = format!(
-            "SELECT 'u' AS kind, u.{user_name} AS name FROM {users} u WHERE u.{user_name} = {u1} \
+            "SELECT 'u' AS kind, u.{user_name} AS name, CAST(u.{user_id} AS {bigint}) AS account, \
+             CAST(u.{generation} AS {bigint}) AS generation \
+             FROM {users} u WHERE u.{user_name} = {u1} \
              UNION ALL \
-             SELECT 'g', g.{group_name} FROM {users} u \
+             SELECT 'g', g.{group_name}, NULL, NULL FROM {users} u \
              JOIN {user_groups} ug ON ug.{user_id} = u.{user_id} \
              JOIN {groups} g ON g.{group_id} = ug.{group_id} \
              WHERE u.{user_name} = {u2} \
              UNION ALL \
-             SELECT 'p', p.{permission_name} FROM {users} u \
+             SELECT 'p', p.{permission_name}, NULL, NULL FROM {users} u \
              JOIN {user_groups} ug ON ug.{user_id} = u.{user_id} \
              JOIN {group_permissions} gp ON gp.{group_id} = ug.{group_id} \
              JOIN {permissions} p ON p.{permission_id} = gp.{permission_id} \
@@ -185,9 +196,14 @@ impl Statements {
             p(1)
         );
         let set_password = format!(
-            "UPDATE {users} SET {password} = {} WHERE {user_name} = {}",
+            "UPDATE {users} SET {password} = {}, {generation} = {generation} + 1 \
+             WHERE {user_name} = {}",
             p(1),
             p(2)
+        );
+        let end_sessions = format!(
+            "UPDATE {users} SET {generation} = {generation} + 1 WHERE {user_name} = {}",
+            p(1)
         );
 
         Self {
@@ -207,6 +223,7 @@ impl Statements {
             permissions_of_group: permissions_of_group.into(),
             password_of_user: password_of_user.into(),
             set_password: set_password.into(),
+            end_sessions: end_sessions.into(),
         }
     }
 

@@ -14,7 +14,7 @@ use super::pool::{Bind, PooledConnection, SqlPool, Transaction};
 use super::schema::{Dialect, Schema};
 use super::settings::{CacheSettings, PoolSettings, UnknownUsers};
 use super::statements::Statements;
-use crate::{CredentialsStore, Error, Grants};
+use crate::{Account, CredentialsStore, Error, Grants};
 
 /// Users, groups and permissions in SQL, through sqlx: SQLite, PostgreSQL or MySQL/MariaDB,
 /// each behind its cargo feature (`sqlite`, the default; `postgres`; `mysql`).
@@ -202,22 +202,30 @@ impl SqlStore {
         let statements = &self.inner.statements;
         let binds = vec![Bind::Text(user); statements.load_binds];
         let mut connection = self.acquire().await?;
-        let rows = connection.connection().pairs(statements.load.text(), binds);
+        let rows = connection
+            .connection()
+            .grant_rows(statements.load.text(), binds);
         let rows = self.timed(rows).await?;
-        let mut exists = false;
+        let mut account = None;
         let mut groups = Vec::new();
         let mut permissions = Vec::new();
-        for (kind, name) in rows {
+        for (kind, name, id, generation) in rows {
             let name = name.unwrap_or_default();
             match kind.as_str() {
                 // MySQL's collations may match `ROOT` or `root ` to `root`: only the exact
                 // name is this user.
-                "u" => exists |= name == user,
+                "u" if name == user => {
+                    account = Some(Account::new(
+                        id.unwrap_or_default(),
+                        generation.unwrap_or_default(),
+                    ));
+                }
+                "u" => {}
                 "g" => groups.push(name),
                 _ => permissions.push(name),
             }
         }
-        Ok(exists.then(|| Arc::new(Grants::new(groups, permissions))))
+        Ok(account.map(|account| Arc::new(Grants::new(groups, permissions).with_account(account))))
     }
 }
 
