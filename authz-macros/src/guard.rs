@@ -87,9 +87,10 @@ pub(crate) fn guard_of(
         None => name.to_string(),
     };
     let line = quote_spanned!(name.span()=> ::core::line!());
+    // `Some` and `None` of the scope's glob import.
     let message = match &rule.message {
-        Some(message) => quote!(::core::option::Option::Some(#message)),
-        None => quote!(::core::option::Option::None),
+        Some(message) => quote!(Some(#message)),
+        None => quote!(None),
     };
     let position = existing as u32;
     let scope = lower::scope();
@@ -155,14 +156,22 @@ pub(crate) fn guard_of(
         }
     });
     let submit = registry_submit();
+    // Hidden from the docs only when it could show in them.
+    let hidden = match vis {
+        syn::Visibility::Inherited => None,
+        _ => Some(quote!(#[doc(hidden)])),
+    };
     quote! {
-        #[doc(hidden)]
+        #hidden
         #[allow(non_camel_case_types, missing_docs, unreachable_pub, dead_code)]
         #vis struct #site(());
 
         impl #private::Site for #site {
             const SITE: &'static #private::GuardSite = &{
                 #scope
+                // The audit registry: every guard, listed by `authz_runtime::guarded_handlers()`.
+                // An item of this block, so that the scope's short names serve it too.
+                #submit! { *#site::SITE }
                 S::__new(
                     ::core::concat!(::core::module_path!(), "::", #handler),
                     #attribute,
@@ -174,9 +183,6 @@ pub(crate) fn guard_of(
                 )
             };
         }
-
-        // The audit registry: every guard, listed by `authz_runtime::guarded_handlers()`.
-        #submit! { { use #private::Site as _; *#site::SITE } }
 
         #extractor
     }

@@ -25,7 +25,9 @@ pub(crate) fn rule(predicate: &Predicate) -> TokenStream {
 /// (a guard's site) too, for the guards.
 pub(crate) fn scope() -> TokenStream {
     let private = private();
-    quote!(use #private::{GuardSite as S, Kind as K, Message as M, MessagePiece as P, Node as N, Rule as R};)
+    // A glob: an import of its own in the block, so that it wins over any `Some` or `N` of the
+    // user's module, and one line of the expansion.
+    quote!(use #private::short::*;)
 }
 
 /// One node; `customs` numbers the custom predicates in source order.

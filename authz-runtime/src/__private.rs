@@ -16,6 +16,15 @@ pub use crate::routing::{GuardArgument, Open};
 pub use crate::rule::{Kind, Message, MessagePiece, Node, Rule};
 pub use crate::{Context, Error, Predicate, Verdict};
 
+/// The short names a rule's expansion brings into its scope with one glob import, so that the
+/// static tree it writes stays short (what rustc reads, per handler).
+pub mod short {
+    pub use super::{
+        GuardSite as S, Kind as K, Message as M, MessagePiece as P, Node as N, Rule as R, Site as T,
+    };
+    pub use ::core::option::Option::{None, Some};
+}
+
 /// The rule of a `predicate!` whose input had a compile error: it stands where the real one
 /// would, so that no second error follows, and is never decided.
 pub static NEVER: Rule = Rule::__new(Node::__new(
