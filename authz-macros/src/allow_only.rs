@@ -16,7 +16,7 @@ use syn::{
 use crate::fallback::{first_token_span, with_error};
 use crate::guard::{GuardRule, RuleSource, guard};
 use crate::lower;
-use crate::names::{GUARD_TYPE, MODULE_CUSTOMS, MODULE_RULE, private, registry_submit};
+use crate::names::{GUARD_TYPE, MODULE_CUSTOMS, MODULE_RULE, private};
 use crate::parse::Errors;
 use crate::public;
 use crate::valid::{Valid, compile};
@@ -299,7 +299,7 @@ fn guard_module(
             Item::Impl(block) => check_impl(block, errors),
             Item::Trait(definition) => check_trait(definition, errors),
             Item::Use(import) => check_use(import, errors),
-            Item::Macro(call) if !is_definition_or_ours(&call.mac.path) => {
+            Item::Macro(call) if !is_definition(&call.mac.path) => {
                 errors.spanned(&call.mac, MACRO_CALL)
             }
             _ => {}
@@ -331,7 +331,7 @@ fn check_impl(block: &ItemImpl, errors: &mut Errors) {
             {
                 refuse_associated(&function.vis, &function.sig, errors)
             }
-            ImplItem::Macro(call) if !is_definition_or_ours(&call.mac.path) => {
+            ImplItem::Macro(call) if !is_definition(&call.mac.path) => {
                 errors.spanned(&call.mac, MACRO_CALL)
             }
             _ => {}
@@ -416,11 +416,10 @@ fn check_use(import: &ItemUse, errors: &mut Errors) {
     );
 }
 
-/// `macro_rules!` (a definition, not a call), or the one call that an earlier expansion of
-/// authz itself writes: the audit registry's `submit!`.
-fn is_definition_or_ours(path: &syn::Path) -> bool {
+/// `macro_rules!`: a definition, not a call. (Authz's own expansions put no macro call in a
+/// module: a guard's registration is an item of its site's constant.)
+fn is_definition(path: &syn::Path) -> bool {
     path.is_ident("macro_rules")
-        || path.to_token_stream().to_string() == registry_submit().to_string()
 }
 
 /// The type of a guard that `guard::guard` defines.
@@ -470,20 +469,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lets_through_only_the_registry_it_writes() {
-        assert!(is_definition_or_ours(&syn::parse_quote!(macro_rules)));
-        let ours: syn::Path = syn::parse2(registry_submit()).unwrap();
-        assert!(is_definition_or_ours(&ours));
-        assert!(!is_definition_or_ours(&syn::parse_quote!(
+    fn lets_through_only_macro_definitions() {
+        assert!(is_definition(&syn::parse_quote!(macro_rules)));
+        let registry: syn::Path = syn::parse2(crate::names::registry_submit()).unwrap();
+        assert!(!is_definition(&registry));
+        assert!(!is_definition(&syn::parse_quote!(
             authz_runtime::__private::inventory::submit
         )));
-        assert!(!is_definition_or_ours(&syn::parse_quote!(
+        assert!(!is_definition(&syn::parse_quote!(
             handlers::__private::routes
         )));
-        assert!(!is_definition_or_ours(&syn::parse_quote!(__private)));
-        assert!(!is_definition_or_ours(&syn::parse_quote!(
-            inventory::submit
-        )));
+        assert!(!is_definition(&syn::parse_quote!(__private)));
+        assert!(!is_definition(&syn::parse_quote!(inventory::submit)));
     }
 
     #[test]

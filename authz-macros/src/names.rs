@@ -13,8 +13,7 @@ pub(crate) fn private() -> TokenStream {
     quote!(::authz_runtime::#module)
 }
 
-/// The audit registry's `submit!`: the one macro call that expansions put in a module, which a
-/// later `#[allow_only]` on that module must tell from the user's.
+/// The audit registry's `submit!`, which each guard's site calls inside its own constant.
 pub(crate) fn registry_submit() -> TokenStream {
     let private = private();
     quote!(#private::inventory::submit)
