@@ -7,7 +7,10 @@
 //! ```
 //!
 //! A real app keeps the secret and the password hashes in its database (the demo does), and
-//! sets the cookie `Secure` behind HTTPS.
+//! sets the cookie `Secure` behind HTTPS. With users in a `SqlStore`, it also makes tickets
+//! that end with the user's sessions (`TicketAuthenticator::with_sessions(store)`, issued by
+//! `tickets.sign_in(user)`, ended by `store.end_sessions(user)` at sign-out): a stateless
+//! ticket, as here, stays valid until it expires.
 
 use std::collections::HashMap;
 use std::sync::Arc;
