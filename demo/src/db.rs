@@ -200,40 +200,30 @@ impl Demo {
     /// Posts of earlier versions named their author by name, which a new user of that name
     /// would have inherited: each gets the key of the account of that name instead.
     async fn posts_by_account(&self) -> Result<(), DemoError> {
-        let has_author_name = match self.dialect() {
-            Dialect::Sqlite => {
-                "SELECT COUNT(*) FROM pragma_table_info('demo_post') WHERE name = 'author'"
-            }
-            Dialect::Postgres => {
-                "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = \
-                 current_schema() AND table_name = 'demo_post' AND column_name = 'author'"
-            }
-            Dialect::MySql => {
-                "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = \
-                 DATABASE() AND table_name = 'demo_post' AND column_name = 'author'"
-            }
-        };
-        let old: i64 = sqlx::query_scalar(has_author_name)
-            .fetch_one(self.pool())
-            .await?;
-        if old == 0 {
+        if !self.post_column_exists("author").await? {
             return Ok(());
         }
-        let add_key = match self.dialect() {
-            Dialect::MySql => {
-                "ALTER TABLE demo_post ADD COLUMN author_id INTEGER NULL, \
-                 ADD FOREIGN KEY (author_id) REFERENCES tg_user (user_id) ON DELETE SET NULL"
-            }
-            _ => {
-                "ALTER TABLE demo_post ADD COLUMN author_id INTEGER \
-                 REFERENCES tg_user (user_id) ON DELETE SET NULL"
-            }
-        };
+        // Each step is skipped once done, so that a run cut short (MySQL commits each
+        // `ALTER` by itself) is finished by the next one, and no author is lost. Asked before
+        // the transaction, which may hold the pool's one connection.
+        let has_key = self.post_column_exists("author_id").await?;
         let mut transaction = self.pool().begin().await?;
+        if !has_key {
+            let add_key = match self.dialect() {
+                Dialect::MySql => {
+                    "ALTER TABLE demo_post ADD COLUMN author_id INTEGER NULL, \
+                     ADD FOREIGN KEY (author_id) REFERENCES tg_user (user_id) ON DELETE SET NULL"
+                }
+                _ => {
+                    "ALTER TABLE demo_post ADD COLUMN author_id INTEGER \
+                     REFERENCES tg_user (user_id) ON DELETE SET NULL"
+                }
+            };
+            sqlx::query(add_key).execute(&mut *transaction).await?;
+        }
         for statement in [
-            add_key,
             "UPDATE demo_post SET author_id = (SELECT u.user_id FROM tg_user u \
-             WHERE u.user_name = demo_post.author)",
+             WHERE u.user_name = demo_post.author) WHERE author_id IS NULL",
             "ALTER TABLE demo_post DROP COLUMN author",
         ] {
             sqlx::query(statement).execute(&mut *transaction).await?;
@@ -241,6 +231,28 @@ impl Demo {
         transaction.commit().await?;
         tracing::info!(target: "demo::db", "posts now name the account of their author");
         Ok(())
+    }
+
+    /// Whether `demo_post` has the column `column`.
+    async fn post_column_exists(&self, column: &str) -> Result<bool, DemoError> {
+        let query = match self.dialect() {
+            Dialect::Sqlite => {
+                "SELECT COUNT(*) FROM pragma_table_info('demo_post') WHERE name = $1"
+            }
+            Dialect::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = \
+                 current_schema() AND table_name = 'demo_post' AND column_name = $1"
+            }
+            Dialect::MySql => {
+                "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = \
+                 DATABASE() AND table_name = 'demo_post' AND column_name = ?"
+            }
+        };
+        let count: i64 = sqlx::query_scalar(query)
+            .bind(column)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(count > 0)
     }
 
     /// Creates the schema, the demo's groups and permissions, its sample posts, and the

@@ -1164,4 +1164,26 @@ async fn posts_of_an_earlier_version_keep_their_authors(database: &TestDatabase)
     // And again: nothing more to do.
     ok(url, &["user", "list"]).await;
     assert_eq!(demo.posts().await.unwrap().len(), 2);
+
+    // Cut short after the key was added (MySQL commits each `ALTER` by itself): the next
+    // command finishes the work.
+    let pool = demo.store.pool().as_any().unwrap().clone();
+    for statement in [
+        "ALTER TABLE demo_post ADD COLUMN author VARCHAR(255) NULL",
+        "UPDATE demo_post SET author = 'editor', author_id = NULL",
+    ] {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
+    ok(url, &["user", "list"]).await;
+    let authors: Vec<Option<String>> = demo
+        .posts()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|post| post.author)
+        .collect();
+    assert_eq!(
+        authors,
+        [Some("editor".to_owned()), Some("editor".to_owned())]
+    );
 }
