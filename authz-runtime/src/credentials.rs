@@ -28,10 +28,13 @@ pub(crate) struct Shared {
 /// the guards: identity-only rules never reach the store.
 ///
 /// The extractors of one request run one after another, never at once, so plain `OnceLock`s
-/// suffice: a value is found by the first guard that needs it and read by the rest.
+/// suffice: a value is found by the first guard that needs it and read by the rest. The slots
+/// are the extension itself, not shared behind an `Arc`: a clone is a copy of what is known so
+/// far, and one allocation per request (the extension's) is all the layer costs.
 #[derive(Clone)]
-pub(crate) struct RequestCredentials(Arc<Slots>);
+pub(crate) struct RequestCredentials(Slots);
 
+#[derive(Clone)]
 struct Slots {
     shared: Arc<Shared>,
     /// Who the user is: `None` when anonymous. Names of up to 24 bytes are kept inline, so
@@ -48,11 +51,11 @@ type Now<T> = Option<Result<T, Error>>;
 
 impl RequestCredentials {
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        Self(Arc::new(Slots {
+        Self(Slots {
             shared,
             user: OnceLock::new(),
             grants: OnceLock::new(),
-        }))
+        })
     }
 
     /// The request's credentials, which [`AuthzLayer`](crate::AuthzLayer) attached.

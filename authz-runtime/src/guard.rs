@@ -256,6 +256,11 @@ where
     let verdict = predicate
         .evaluate(&mut Context::new(parts, &credentials, state))
         .await;
+    // The predicates had the request to themselves, with a copy of its credentials: what they
+    // learned is the request's now, for the extractors that come after.
+    if let Some(slot) = parts.extensions.get_mut::<RequestCredentials>() {
+        *slot = credentials.clone();
+    }
     let denial = match verdict {
         Ok(Verdict::Met) => return Ok(()),
         Ok(Verdict::Unmet(denial)) => denial,
