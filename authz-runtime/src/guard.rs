@@ -256,25 +256,26 @@ where
     let verdict = predicate
         .evaluate(&mut Context::new(parts, &credentials, state))
         .await;
+    let outcome = match verdict {
+        Ok(Verdict::Met) => Ok(()),
+        // A custom predicate may have decided without asking who the user is; 401 or 403
+        // needs it.
+        Ok(Verdict::Unmet(denial)) => match credentials.user(parts).await {
+            Ok(user) => Err(denial::deny(
+                parts,
+                user,
+                &denial,
+                &origin,
+                credentials.denials(),
+            )),
+            Err(error) => Err(denial::unavailable(parts, &error, origin.handler)),
+        },
+        Err(error) => Err(denial::unavailable(parts, &error, origin.handler)),
+    };
     // The predicates had the request to themselves, with a copy of its credentials: what they
     // learned is the request's now, for the extractors that come after.
     if let Some(slot) = parts.extensions.get_mut::<RequestCredentials>() {
-        *slot = credentials.clone();
+        *slot = credentials;
     }
-    let denial = match verdict {
-        Ok(Verdict::Met) => return Ok(()),
-        Ok(Verdict::Unmet(denial)) => denial,
-        Err(error) => return Err(denial::unavailable(parts, &error, origin.handler)),
-    };
-    // A custom predicate may have decided without asking who the user is; 401 or 403 needs it.
-    match credentials.user(parts).await {
-        Ok(user) => Err(denial::deny(
-            parts,
-            user,
-            &denial,
-            &origin,
-            credentials.denials(),
-        )),
-        Err(error) => Err(denial::unavailable(parts, &error, origin.handler)),
-    }
+    outcome
 }

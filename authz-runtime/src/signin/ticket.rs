@@ -189,11 +189,8 @@ impl TicketAuthenticator {
         let Some(store) = &self.sessions else {
             return Ok(Some(self.issue(user)));
         };
-        let grants = match store.load_now(user) {
-            Some(grants) => grants?,
-            None => store.load(user).await?,
-        };
-        Ok(grants
+        Ok(lookup(store.as_ref(), user)
+            .await?
             .and_then(|grants| grants.account())
             .map(|account| self.issue_for(user, account)))
     }
@@ -224,10 +221,7 @@ impl TicketAuthenticator {
         let Some(store) = &self.sessions else {
             return Ok(Some(user));
         };
-        let grants = match store.load_now(&user) {
-            Some(grants) => grants?,
-            None => store.load(&user).await?,
-        };
+        let grants = lookup(store.as_ref(), &user).await?;
         Ok(is_live(grants.as_deref(), account).then_some(user))
     }
 
@@ -317,6 +311,14 @@ impl TicketAuthenticator {
             return None;
         }
         Some(ticket)
+    }
+}
+
+/// The store's answer for `user`: from its cache when it has one, without a future.
+async fn lookup(store: &dyn DynStore, user: &str) -> Result<Option<Arc<Grants>>, Error> {
+    match store.load_now(user) {
+        Some(grants) => grants,
+        None => store.load(user).await,
     }
 }
 
