@@ -186,11 +186,12 @@ fn place_rule(module: &mut ItemMod, names: &ModuleRule, valid: &Valid) -> TokenS
     let private = private();
     let scope = lower::scope();
     let rule = lower::rule(&valid.predicate);
+    let rule_type = lower::rule_type(&valid.predicate);
     let name = &names.rule;
     let mut inside: Vec<Item> = vec![syn::parse_quote! {
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
-        static #name: #private::Rule = {
+        static #name: #rule_type = {
             #scope
             #rule
         };

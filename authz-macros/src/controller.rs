@@ -125,6 +125,7 @@ fn place_rule(valid: &Valid, name: &Ident, customs: Option<&Ident>) -> TokenStre
     let private = private();
     let scope = lower::scope();
     let rule = lower::rule(&valid.predicate);
+    let rule_type = lower::rule_type(&valid.predicate);
     let customs = customs.map(|customs| {
         let value = lower::customs(&valid.predicate.customs(), valid.state.as_ref());
         let st = state_type(valid);
@@ -139,7 +140,7 @@ fn place_rule(valid: &Valid, name: &Ident, customs: Option<&Ident>) -> TokenStre
     quote! {
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
-        static #name: #private::Rule = {
+        static #name: #rule_type = {
             #scope
             #rule
         };

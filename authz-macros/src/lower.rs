@@ -18,7 +18,28 @@ use crate::names::private;
 /// in: a short name is a short expansion.
 pub(crate) fn rule(predicate: &Predicate) -> TokenStream {
     let root = node(predicate, &mut 0);
-    quote!(R::__new(#root))
+    let steps = steps(predicate);
+    quote!(R::__new::<#steps>(#root))
+}
+
+/// The type of [`rule`]'s value, for a static: the rule with its program inline.
+pub(crate) fn rule_type(predicate: &Predicate) -> TokenStream {
+    let private = private();
+    let steps = steps(predicate);
+    quote!(#private::Rule<[#private::Step; #steps]>)
+}
+
+/// The steps of the rule's program: one per leaf check, each name of a list predicate one.
+fn steps(predicate: &Predicate) -> usize {
+    match &predicate.kind {
+        Kind::InAllGroups(names)
+        | Kind::HasAllPermissions(names)
+        | Kind::InAnyGroup(names)
+        | Kind::HasAnyPermission(names) => names.len(),
+        Kind::All(children) | Kind::Any(children) => children.iter().map(steps).sum(),
+        Kind::Not(child) => steps(child),
+        _ => 1,
+    }
 }
 
 /// The `use` that the tokens of [`rule`] need, at the top of the block they are in; `S`

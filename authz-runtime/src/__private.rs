@@ -13,7 +13,7 @@ pub use crate::compiled::{Compiled, Stateless};
 pub use crate::evaluator::{Customs, NoCustoms};
 pub use crate::guard::{Guard, GuardFuture, GuardSite, Site, guard_with};
 pub use crate::routing::{GuardArgument, Open};
-pub use crate::rule::{Kind, Message, MessagePiece, Node, Rule};
+pub use crate::rule::{Kind, Message, MessagePiece, Node, Rule, Step};
 pub use crate::{Context, Error, Predicate, Verdict};
 
 /// The short names a rule's expansion brings into its scope with one glob import, so that the
@@ -27,7 +27,7 @@ pub mod short {
 
 /// The rule of a `predicate!` whose input had a compile error: it stands where the real one
 /// would, so that no second error follows, and is never decided.
-pub static NEVER: Rule = Rule::__new(Node::__new(
+pub static NEVER: Rule<[Step; 0]> = Rule::__new(Node::__new(
     Kind::Not(&Node::__new(Kind::Any(&[]), "", Message::FromChild)),
     "",
     Message::Fixed(""),

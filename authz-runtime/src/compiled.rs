@@ -61,16 +61,16 @@ impl<C: Customs<S>, S: Sync> Predicate<S> for Compiled<C> {
         &self,
         ctx: &mut Context<'_, S>,
     ) -> impl Future<Output = Result<Verdict, Error>> + Send {
-        // A rule of built-ins on credentials at hand is decided here, so that its future is
-        // only the answer: the evaluator's state machine is for what must wait.
-        let now = match self.rule.custom_predicates() {
-            0 => evaluator::decide_now(self.rule, ctx.parts(), ctx.credentials()),
-            _ => None,
-        };
+        // A rule of built-ins met on credentials at hand is let through here, so that its
+        // future holds only that: the evaluator's state machine is for what must wait, and
+        // for a denial or a failure, which it finds again and words.
+        let met = self.rule.custom_predicates() == 0
+            && evaluator::met_now(self.rule, ctx.parts(), ctx.credentials());
         async move {
-            match now {
-                Some(verdict) => verdict,
-                None => evaluator::evaluate(self.rule, &self.customs, ctx).await,
+            if met {
+                Ok(Verdict::Met)
+            } else {
+                evaluator::evaluate(self.rule, &self.customs, ctx).await
             }
         }
     }

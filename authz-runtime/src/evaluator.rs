@@ -1,15 +1,17 @@
 //! The one evaluator: every rule, whether a handler's guard, an `#[allow_only]` module's, a
-//! `predicate!` value or a router layer's, is decided here, by walking its static tree.
+//! `predicate!` value or a router layer's, is decided here, by running the program compiled
+//! from its static tree (see [`Step`](crate::rule::Step)).
 //!
-//! Deciding is synchronous: [`decide`] walks the tree with repoze.what's short-circuits and
-//! reports what it would have to wait for (the user, the grants, a custom predicate) instead of
-//! waiting. [`evaluate`] waits for that one thing, records it, and walks again: the user and the
-//! grants are kept in the request's credentials and custom predicates' verdicts in a table, so
-//! nothing is asked twice and a walk costs a few comparisons. When everything is at hand (a
-//! header authenticator, a cached lookup) the first walk decides and nothing is awaited.
+//! Deciding is synchronous: [`decide`] checks the leaves in the order of repoze.what's
+//! short-circuits and reports what it would have to wait for (the user, the grants, a custom
+//! predicate) instead of waiting. [`evaluate`] waits for that one thing, records it, and runs
+//! again: the user and the grants are kept in the request's credentials and custom predicates'
+//! verdicts in a table, so nothing is asked twice and a run costs a few comparisons. When
+//! everything is at hand (a header authenticator, a cached lookup) the first run decides and
+//! nothing is awaited.
 //!
-//! The allow path builds no message. Only an unmet rule is walked once more, by [`explain`],
-//! to word the denial and find the predicate that decided.
+//! The allow path builds no message. Only an unmet rule is walked, by [`explain`], along its
+//! tree, to word the denial and find the predicate that decided.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -18,7 +20,7 @@ use axum::http::request::Parts;
 
 use crate::credentials::RequestCredentials;
 use crate::grants::same_name;
-use crate::rule::{Kind, Message, MessagePiece, Node, Rule};
+use crate::rule::{Check, Kind, MET, Message, MessagePiece, Node, Rule};
 use crate::{Context, Denial, Error, Grants, Verdict};
 
 /// The custom predicates of a rule, numbered from 0 in source order: what the macros generate
@@ -161,97 +163,54 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// `match $kind` with a leaf's arms, deciding it on `$facts`, and the arms given for the
-/// combinators: `Ok` of the `bool`, or the [`Need`] that stopped it.
-macro_rules! leaf_or {
-    ($kind:expr, $facts:expr, { $($arms:tt)* }) => {
-        Ok(match $kind {
-            Kind::NotAnonymous => $facts.user()?.is_some(),
-            Kind::IsAnonymous => $facts.user()?.is_none(),
-            Kind::IsUser(name) => $facts.user()?.is_some_and(|user| same_name(user, name)),
-            Kind::InGroup(group) => $facts.grants()?.in_group(group),
-            Kind::HasPermission(permission) => $facts.grants()?.has_permission(permission),
-            Kind::InAnyGroup(groups) => {
-                let grants = $facts.grants()?;
-                groups.iter().any(|group| grants.in_group(group))
-            }
-            Kind::HasAnyPermission(permissions) => {
-                let grants = $facts.grants()?;
-                permissions
-                    .iter()
-                    .any(|permission| grants.has_permission(permission))
-            }
-            Kind::Custom(index) => $facts.custom(index)?.is_met(),
-            $($arms)*
-        })
-    };
-}
-
-/// Whether `node` is met, as far as the facts tell without waiting.
+/// Whether `rule` is met, as far as the facts tell without waiting.
 ///
-/// Leaves are decided in their parent's loop ([`leaf`], inline); only a combinator below a
-/// combinator is a call, so a rule of leaves under one `any` or `all` is one call.
-pub(crate) fn decide(node: &Node, facts: &Facts<'_>) -> Result<bool, Need> {
-    Ok(match *node.kind() {
-        Kind::All(children) | Kind::InAllGroups(children) | Kind::HasAllPermissions(children) => {
-            for child in children {
-                if !child_met(child, facts)? {
-                    return Ok(false);
-                }
-            }
-            true
-        }
-        Kind::Any(children) => {
-            for child in children {
-                if child_met(child, facts)? {
-                    return Ok(true);
-                }
-            }
-            false
-        }
-        Kind::Not(child) => !child_met(child, facts)?,
-        ref kind => leaf(kind, facts)?,
+/// The rule's program is run: each step checks a leaf and names the step that follows from
+/// the answer, so that the tree's short-circuits cost nothing here and deciding is one loop.
+/// The leaves are checked in the order the tree's walk checks them, which repoze.what's
+/// semantics (and the lazy loading of the credentials) depend on.
+pub(crate) fn decide(rule: &Rule, facts: &Facts<'_>) -> Result<bool, Need> {
+    let (mut at, steps) = rule.program();
+    // The ends, `MET` and `UNMET`, are past every step.
+    while let Some(step) = steps.get(usize::from(at)) {
+        at = step.next(check(step.check(), facts)?);
+    }
+    Ok(at == MET)
+}
+
+/// Whether a step's check is met.
+#[inline(always)]
+fn check(check: &Check, facts: &Facts<'_>) -> Result<bool, Need> {
+    Ok(match *check {
+        Check::NotAnonymous => facts.user()?.is_some(),
+        Check::IsAnonymous => facts.user()?.is_none(),
+        Check::IsUser(name) => facts.user()?.is_some_and(|user| same_name(user, name)),
+        Check::InGroup(ref group) => facts.grants()?.in_group_keyed(group),
+        Check::HasPermission(ref permission) => facts.grants()?.has_permission_keyed(permission),
+        Check::Custom(index) => facts.custom(index)?.is_met(),
     })
 }
 
-/// A combinator's child: a leaf here, and so are the children of a list predicate
-/// (`in_all_groups`, ...) and a `not` of a leaf; any other combinator by a call. One `match`
-/// decides a leaf child, with the leaf's arms written out by `leaf_or!`: dispatching on the
-/// kind twice, once to tell a leaf and once to decide it, cost the deep rule of the
-/// evaluation benchmark 17% of its instructions.
-#[inline(always)]
-fn child_met(node: &Node, facts: &Facts<'_>) -> Result<bool, Need> {
-    leaf_or!(*node.kind(), facts, {
-        Kind::InAllGroups(children) | Kind::HasAllPermissions(children) => {
-            for child in children {
-                if !leaf(child.kind(), facts)? {
-                    return Ok(false);
-                }
-            }
-            true
-        }
-        Kind::Not(child) => !not_child_met(child, facts)?,
-        Kind::All(_) | Kind::Any(_) => decide(node, facts)?,
-    })
-}
-
-/// The child of a `not`: a leaf decided here, in the same `match`; a combinator by a call.
-#[inline(always)]
-fn not_child_met(node: &Node, facts: &Facts<'_>) -> Result<bool, Need> {
-    leaf_or!(*node.kind(), facts, {
-        Kind::All(_)
-        | Kind::Any(_)
-        | Kind::Not(_)
-        | Kind::InAllGroups(_)
-        | Kind::HasAllPermissions(_) => decide(node, facts)?,
-    })
-}
-
-/// Whether a leaf is met. Combinators are [`decide`]'s: here they are unmet, which no caller
-/// asks.
-#[inline(always)]
+/// Whether a leaf of the tree is met, for [`met`]: a [`check`] of the tree's form. Combinators
+/// are [`met`]'s; here they are unmet, which it never asks.
 fn leaf(kind: &Kind, facts: &Facts<'_>) -> Result<bool, Need> {
-    leaf_or!(*kind, facts, {
+    Ok(match *kind {
+        Kind::NotAnonymous => facts.user()?.is_some(),
+        Kind::IsAnonymous => facts.user()?.is_none(),
+        Kind::IsUser(name) => facts.user()?.is_some_and(|user| same_name(user, name)),
+        Kind::InGroup(group) => facts.grants()?.in_group(group),
+        Kind::HasPermission(permission) => facts.grants()?.has_permission(permission),
+        Kind::InAnyGroup(groups) => {
+            let grants = facts.grants()?;
+            groups.iter().any(|group| grants.in_group(group))
+        }
+        Kind::HasAnyPermission(permissions) => {
+            let grants = facts.grants()?;
+            permissions
+                .iter()
+                .any(|permission| grants.has_permission(permission))
+        }
+        Kind::Custom(index) => facts.custom(index)?.is_met(),
         Kind::All(_)
         | Kind::InAllGroups(_)
         | Kind::HasAllPermissions(_)
@@ -260,7 +219,33 @@ fn leaf(kind: &Kind, facts: &Facts<'_>) -> Result<bool, Need> {
     })
 }
 
-/// The denial of `node`, which [`decide`] found unmet on the same facts: its message, and the
+/// Whether `node`, a part of a rule that [`decide`] decided on the same facts, is met: what
+/// [`explain`] asks of the parts of an unmet rule. It visits the nodes in the program's order
+/// and stops where it stops, so every leaf it checks was checked already.
+fn met(node: &Node, facts: &Facts<'_>) -> Result<bool, Need> {
+    Ok(match *node.kind() {
+        Kind::All(children) | Kind::InAllGroups(children) | Kind::HasAllPermissions(children) => {
+            for child in children {
+                if !met(child, facts)? {
+                    return Ok(false);
+                }
+            }
+            true
+        }
+        Kind::Any(children) => {
+            for child in children {
+                if met(child, facts)? {
+                    return Ok(true);
+                }
+            }
+            false
+        }
+        Kind::Not(child) => !met(child, facts)?,
+        ref kind => leaf(kind, facts)?,
+    })
+}
+
+/// The denial of `node`, which [`decide`] (or [`met`]) found unmet on the same facts: its message, and the
 /// predicate that decided. Nothing is asked again: every node it visits was decided already.
 #[cold]
 pub(crate) fn explain(node: &'static Node, facts: &Facts<'_>) -> Denial {
@@ -268,7 +253,7 @@ pub(crate) fn explain(node: &'static Node, facts: &Facts<'_>) -> Denial {
         Kind::All(children) | Kind::InAllGroups(children) | Kind::HasAllPermissions(children) => {
             let unmet = children
                 .iter()
-                .find(|child| matches!(decide(child, facts), Ok(false)));
+                .find(|child| matches!(met(child, facts), Ok(false)));
             match unmet {
                 Some(child) => explain(child, facts),
                 None => Denial::new(node.text()).decided(node),
@@ -330,20 +315,14 @@ fn any_message(message: &Message, children: &'static [Node], facts: &Facts<'_>) 
     text
 }
 
-/// `rule`, which calls no custom predicate, decided without waiting, or `None` when that
-/// would wait.
-pub(crate) fn decide_now(
+/// Whether `rule`, which calls no custom predicate, is met without waiting. `false` when it is
+/// unmet, would wait, or failed: [`evaluate`] tells those apart.
+pub(crate) fn met_now(
     rule: &'static Rule,
     parts: &Parts,
     credentials: &RequestCredentials,
-) -> Option<Result<Verdict, Error>> {
-    let facts = Facts::new(parts, credentials, &[]);
-    match decide(rule.root(), &facts) {
-        Ok(true) => Some(Ok(Verdict::Met)),
-        Ok(false) => Some(Ok(Verdict::Unmet(explain(rule.root(), &facts)))),
-        Err(Need::Failed) => Some(Err(facts.failure())),
-        Err(_) => None,
-    }
+) -> bool {
+    matches!(decide(rule, &Facts::new(parts, credentials, &[])), Ok(true))
 }
 
 /// Decides `rule` on the request `ctx`, waiting for what must be waited for.
@@ -356,7 +335,7 @@ pub(crate) async fn evaluate<C: Customs<S>, S>(
     loop {
         let need = {
             let facts = Facts::new(ctx.parts(), ctx.credentials(), verdicts.as_ref());
-            match decide(rule.root(), &facts) {
+            match decide(rule, &facts) {
                 Ok(true) => return Ok(Verdict::Met),
                 Ok(false) => return Ok(Verdict::Unmet(explain(rule.root(), &facts))),
                 Err(Need::Failed) => return Err(facts.failure()),

@@ -87,6 +87,19 @@ impl Grants {
         self.permissions.contains(permission)
     }
 
+    /// Whether the user belongs to `group`, whose key is known while compiling.
+    #[inline]
+    pub(crate) fn in_group_keyed(&self, group: &KeyedName) -> bool {
+        self.groups.contains_keyed(group)
+    }
+
+    /// Whether one of the user's groups grants `permission`, whose key is known while
+    /// compiling.
+    #[inline]
+    pub(crate) fn has_permission_keyed(&self, permission: &KeyedName) -> bool {
+        self.permissions.contains_keyed(permission)
+    }
+
     /// The user's groups, in no particular order.
     pub fn groups(&self) -> impl Iterator<Item = &str> {
         self.groups.iter()
@@ -103,9 +116,11 @@ impl Grants {
 const SCANNED: usize = 8;
 
 /// A set of names: sorted, each once, with a hash index when there are many.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 struct Names {
     sorted: Box<[Box<str>]>,
+    /// The [`Key`] of each name of `sorted`, in the same order: what a scan compares.
+    keys: Box<[Key]>,
     index: Option<foldhash::HashSet<Box<str>>>,
 }
 
@@ -120,6 +135,7 @@ impl Names {
         sorted.dedup();
         let index = (sorted.len() > SCANNED).then(|| sorted.iter().cloned().collect());
         Self {
+            keys: sorted.iter().map(|name| Key::of(name)).collect(),
             sorted: sorted.into_boxed_slice(),
             index,
         }
@@ -127,15 +143,120 @@ impl Names {
 
     #[inline]
     fn contains(&self, name: &str) -> bool {
+        self.contains_keyed(&KeyedName::new(name))
+    }
+
+    #[inline]
+    fn contains_keyed(&self, name: &KeyedName<'_>) -> bool {
         match &self.index {
-            Some(index) => index.contains(name),
-            None => self.sorted.iter().any(|known| same_name(known, name)),
+            Some(index) => index.contains(name.text),
+            None => match self.keys.iter().position(|known| known.same(&name.key)) {
+                // A key tells names of up to 16 bytes apart; longer ones are compared.
+                Some(at) => name.text.len() <= Key::EXACT || *self.sorted[at] == *name.text,
+                None => false,
+            },
         }
     }
 
     fn iter(&self) -> impl Iterator<Item = &str> {
         self.sorted.iter().map(|name| &**name)
     }
+}
+
+impl PartialEq for Names {
+    fn eq(&self, other: &Self) -> bool {
+        // The keys and the index follow from the names.
+        self.sorted == other.sorted
+    }
+}
+
+impl Eq for Names {}
+
+/// A name with its [`Key`]: what a rule's program looks up, its key worked out while compiling.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeyedName<'a> {
+    text: &'a str,
+    key: Key,
+}
+
+impl<'a> KeyedName<'a> {
+    pub(crate) const fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            key: Key::of(text),
+        }
+    }
+
+    /// The name.
+    #[cfg(test)]
+    pub(crate) fn text(&self) -> &'a str {
+        self.text
+    }
+}
+
+/// A name's length and up to 16 of its bytes in two words, so that a scan of a user's groups
+/// compares three words a group, with no call to `memcmp` and no loop over bytes. Two names of
+/// up to [`EXACT`](Key::EXACT) bytes are equal exactly when their keys are; two longer names
+/// with the same key have the same first and last eight bytes.
+#[derive(Debug, Clone, Copy)]
+struct Key {
+    len: u64,
+    head: u64,
+    tail: u64,
+}
+
+impl Key {
+    /// Names up to this long are told apart by their keys alone.
+    const EXACT: usize = 16;
+
+    /// The key of `name`: from 8 bytes, its first and its last eight (which overlap below
+    /// 16); below that, every byte, in the first word. Every load is within the name.
+    #[inline(always)]
+    const fn of(name: &str) -> Self {
+        let bytes = name.as_bytes();
+        let n = bytes.len();
+        let (head, tail) = match n {
+            0 => (0, 0),
+            1..=3 => (
+                bytes[0] as u64 | (bytes[n / 2] as u64) << 8 | (bytes[n - 1] as u64) << 16,
+                0,
+            ),
+            4..=7 => (load::<4>(bytes, 0) | load::<4>(bytes, n - 4) << 32, 0),
+            _ => (load::<8>(bytes, 0), load::<8>(bytes, n - 8)),
+        };
+        Self {
+            len: n as u64,
+            head,
+            tail,
+        }
+    }
+
+    /// Whether the keys are the same, without a branch per word.
+    #[inline(always)]
+    fn same(&self, other: &Self) -> bool {
+        (self.len ^ other.len) | (self.head ^ other.head) | (self.tail ^ other.tail) == 0
+    }
+}
+
+/// The `W` (4 or 8) bytes of `bytes` from `at`, little-endian: a `const` form of
+/// `u64::from_le_bytes`.
+#[inline(always)]
+const fn load<const W: usize>(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0; 8];
+    let mut index = 0;
+    while index < W {
+        word[index] = bytes[at + index];
+        index += 1;
+    }
+    u64::from_le_bytes(word)
+}
+
+/// The `W` bytes of `bytes` from `at`.
+#[inline(always)]
+fn word<const W: usize>(bytes: &[u8], at: usize) -> [u8; W] {
+    let mut word = [0; W];
+    word.copy_from_slice(&bytes[at..at + W]);
+    word
 }
 
 /// Whether two names are equal: `a == b`, without a call to `memcmp` for the short names of
@@ -147,11 +268,6 @@ pub(crate) fn same_name(a: &str, b: &str) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
-    }
-    fn word<const W: usize>(bytes: &[u8], at: usize) -> [u8; W] {
-        let mut word = [0; W];
-        word.copy_from_slice(&bytes[at..at + W]);
-        word
     }
     match n {
         0 => true,

@@ -213,11 +213,10 @@ fn decide_now(parts: &Parts, site: &'static GuardSite) -> Option<Result<(), Resp
         Err(error) => return Some(Err(denial::unavailable(parts, &error, site.handler))),
     };
     let facts = Facts::new(parts, credentials, &[]);
-    let root = site.rule.root();
-    match evaluator::decide(root, &facts) {
+    match evaluator::decide(site.rule, &facts) {
         Ok(true) => Some(Ok(())),
         Ok(false) => {
-            let denial = evaluator::explain(root, &facts);
+            let denial = evaluator::explain(site.rule.root(), &facts);
             Some(match credentials.user_now(parts)? {
                 Ok(user) => Err(denial::deny(
                     parts,

@@ -9,57 +9,13 @@
 
 use std::hint::black_box;
 
+use authz_bench::rules::{self, evaluate_now, rms};
 use authz_runtime::testing::TestRequest;
-use authz_runtime::{Grants, Predicate, Verdict, predicate};
+use authz_runtime::{Grants, predicate};
 use criterion::{Criterion, criterion_group, criterion_main};
 
-/// Evaluates `predicate` by polling its future once, which must be enough.
-fn evaluate_now<P: Predicate>(request: &mut TestRequest, predicate: &P) -> Verdict {
-    request
-        .evaluate_now(predicate)
-        .expect("an evaluation on loaded credentials must not wait")
-        .expect("in-memory credentials never fail")
-}
-
-/// A signed-in user who passes both rules, with the grants of the deep rule's story.
-fn rms() -> TestRequest {
-    TestRequest::new(
-        Some("rms"),
-        Grants::new(["admins", "developers"], ["manage", "edit-site", "commit"]),
-    )
-}
-
 fn evaluate(c: &mut Criterion) {
-    // The rule: `remove_post` in the crate docs. For rms the first child is unmet and
-    // the second met, so both children run.
-    let admin = predicate!(any(is_user("root"), has_permission("manage")));
-    // Five levels (all > any > all > not > in_any_group), every combinator and both list
-    // predicates; for rms every branch but `is_user("root")` runs.
-    let deep = predicate!(all(
-        not_anonymous(),
-        any(
-            is_user("root"),
-            all(
-                in_any_group("admins", "developers"),
-                not(in_any_group("banned", "suspended")),
-                has_all_permissions("edit-site", "commit"),
-            ),
-        ),
-    ));
-    // The same with `not(any(..))`: the inner `any` is unmet and the `not` turns it into met.
-    // A `not` only tests its child, so the unmet `any` builds no message and this grant does
-    // not allocate either (tests/tests/test_allocations.rs).
-    let deep_not_any = predicate!(all(
-        not_anonymous(),
-        any(
-            is_user("root"),
-            all(
-                in_any_group("admins", "developers"),
-                not(any(in_group("banned"), has_permission("read-only"))),
-                has_all_permissions("edit-site", "commit"),
-            ),
-        ),
-    ));
+    let (admin, deep, deep_not_any) = (rules::admin(), rules::deep(), rules::deep_not_any());
 
     let mut request = rms();
     // The first evaluation authenticates and loads the grants; every later one reads them.

@@ -7,6 +7,8 @@
 //! an extractor that does nothing, which is what axum charges for any extractor (a guard is
 //! one), and `/bare` is outside the layer, to show what the layer itself costs.
 
+pub mod rules;
+
 use authz_runtime::testing::TestAuthenticator;
 use authz_runtime::{AuthzLayer, MemoryStore, require};
 use axum::Router;
