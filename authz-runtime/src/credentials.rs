@@ -34,14 +34,17 @@ pub(crate) struct Shared {
 #[derive(Clone)]
 pub(crate) struct RequestCredentials(Slots);
 
+/// Two slots, so that the usual request, whose first guard needs the grants, records what it
+/// learns in one write: who the user is and their grants, together in `grants`. Only an
+/// identity rule that comes first fills `user` alone. Each slot is written once.
 #[derive(Clone)]
 struct Slots {
     shared: Arc<Shared>,
-    /// Who the user is: `None` when anonymous. Names of up to 24 bytes are kept inline, so
-    /// knowing the user allocates nothing.
+    /// Who the user is, when found before the grants: `None` when anonymous. Names of up to
+    /// 24 bytes are kept inline, so knowing the user allocates nothing.
     user: OnceLock<Option<CompactString>>,
-    /// The user's grants; empty when anonymous or unknown to the store.
-    grants: OnceLock<Arc<Grants>>,
+    /// Who the user is and their grants: empty when anonymous or unknown to the store.
+    grants: OnceLock<(Option<CompactString>, Arc<Grants>)>,
 }
 
 static NO_GRANTS: LazyLock<Arc<Grants>> = LazyLock::new(Default::default);
@@ -75,13 +78,16 @@ impl RequestCredentials {
     /// The user, if the authenticator was asked already.
     #[inline]
     pub(crate) fn user_known(&self) -> Option<Option<&str>> {
-        self.0.user.get().map(Option::as_deref)
+        match self.0.grants.get() {
+            Some((user, _)) => Some(user.as_deref()),
+            None => self.0.user.get().map(Option::as_deref),
+        }
     }
 
     /// The grants, if they were loaded already.
     #[inline]
     pub(crate) fn grants_known(&self) -> Option<&Grants> {
-        self.0.grants.get().map(|grants| &**grants)
+        self.0.grants.get().map(|(_, grants)| &**grants)
     }
 
     /// The user, asking the authenticator the first time if it answers without waiting.
@@ -205,29 +211,32 @@ impl RequestCredentials {
         found: Option<Option<Arc<Grants>>>,
     ) -> Option<&str> {
         let store = &self.0.shared.store;
-        let name = match (name, found) {
-            (None, _) => {
-                let _ = self.0.grants.set(NO_GRANTS.clone());
-                None
-            }
+        match (name, found) {
+            (None, _) => self.settle_both(None, NO_GRANTS.clone()),
             (Some(_), Some(None)) if store.unknown_users_are_anonymous() => {
-                let _ = self.0.grants.set(NO_GRANTS.clone());
-                None
+                self.settle_both(None, NO_GRANTS.clone())
             }
             (Some(name), Some(found)) => {
-                self.settle_grants(found);
-                Some(name)
+                self.settle_both(Some(name), found.unwrap_or_else(|| NO_GRANTS.clone()))
             }
-            (Some(name), None) => Some(name),
-        };
-        self.0.user.get_or_init(|| name).as_deref()
+            (Some(name), None) => self.0.user.get_or_init(|| Some(name)).as_deref(),
+        }
     }
 
-    /// Records the store's answer for the user; none for a user it does not know.
+    /// Records who the user is and their grants, found together.
+    fn settle_both(&self, name: Option<CompactString>, grants: Arc<Grants>) -> Option<&str> {
+        self.0.grants.get_or_init(|| (name, grants)).0.as_deref()
+    }
+
+    /// Records the store's answer for the user, who is known already; none for a user it does
+    /// not know.
     fn settle_grants(&self, found: Option<Arc<Grants>>) -> &Grants {
-        self.0
+        let user = self.user_known().flatten().map(CompactString::from);
+        &self
+            .0
             .grants
-            .get_or_init(|| found.unwrap_or_else(|| NO_GRANTS.clone()))
+            .get_or_init(|| (user, found.unwrap_or_else(|| NO_GRANTS.clone())))
+            .1
     }
 }
 

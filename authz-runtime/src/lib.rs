@@ -119,7 +119,10 @@
 //! # Rules as data
 //!
 //! The macros compile each predicate into a static [`Rule`]: its tree of [`rule::Node`]s, with
-//! each node's kind, text and resolved message. One evaluator decides every rule, guards,
+//! each node's kind, text and resolved message, and the program that decides it, laid out from
+//! the tree while the crate compiles: one [`rule::Step`] per leaf check, each naming the step
+//! that follows when it is met and when it is not, so that the tree's short-circuits are
+//! decided before any request comes and deciding a rule is a loop. One evaluator decides every rule, guards,
 //! `#[allow_only]` modules, [`predicate!`] values and [`RequireLayer`]s alike; only a custom
 //! predicate's call is generated code: a guarded handler's argument is the runtime's guard of a
 //! unit struct that names the handler's site, so the expansion writes no impl of axum's traits
