@@ -16,7 +16,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::{FnArg, ItemFn, Pat};
 
 use crate::lower;
-use crate::names::{GUARD_ARG, GUARD_TYPE, private, registry_submit};
+use crate::names::{END_ARG, GUARD_ARG, GUARD_TYPE, private, registry_submit};
 
 /// Where a guard finds its rule.
 pub(crate) enum RuleSource {
@@ -81,6 +81,17 @@ pub(crate) fn guard_of(
         .sig
         .inputs
         .insert(existing, syn::parse_quote!(#arg: #ty));
+    // A guard is never the last argument: axum extracts the last one through `FromRequest`,
+    // whose wrapper of a parts extractor is an async state machine of its own for each guard
+    // type. A handler that takes nothing but guards ends with the runtime's `End` instead,
+    // one type for every handler, which earlier guards' expansions left in place.
+    if function.sig.inputs.iter().all(is_guard) {
+        let end = format_ident!("{}", END_ARG);
+        function
+            .sig
+            .inputs
+            .push(syn::parse_quote!(#end: #private::End));
+    }
     let vis = &function.vis;
     let handler = match owner {
         Some(owner) => format!("{owner}::{name}"),

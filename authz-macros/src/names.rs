@@ -38,6 +38,9 @@ pub(crate) const MODULE_CUSTOMS: &str = "__authz_module_customs_";
 /// could not go).
 pub(crate) const REQUIRE_SEEN: &str = "__authz_in_allow_only";
 
+/// The argument after the guards of a handler that takes nothing else.
+pub(crate) const END_ARG: &str = "__authz_end";
+
 /// The argument that `#[public]` inserts into an open handler.
 pub(crate) const OPEN_ARG: &str = "__authz_public";
 

@@ -6,12 +6,13 @@
 //! is awaited; otherwise its evaluation is boxed and awaited. A rule that calls custom
 //! predicates is awaited as they are.
 
-use std::future::Future;
+use std::convert::Infallible;
+use std::future::{Future, Ready, ready};
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::response::Response;
 
@@ -119,6 +120,23 @@ impl<M: Site, S: Send + Sync> FromRequestParts<S> for Guard<M> {
             state: State::start(parts, M::SITE),
             site: PhantomData,
         }
+    }
+}
+
+/// The last argument of a handler that takes nothing but its guards, which the macros add: a
+/// guard is never the last argument, which axum extracts through `FromRequest`, wrapping a
+/// parts extractor in an async state machine of its own for each guard type. `End` takes the
+/// request whole and extracts nothing, and is one type for every handler.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct End;
+
+impl<S: Send + Sync> FromRequest<S> for End {
+    type Rejection = Infallible;
+
+    #[allow(refining_impl_trait)]
+    fn from_request(_: Request, _: &S) -> Ready<Result<Self, Infallible>> {
+        ready(Ok(End))
     }
 }
 
