@@ -19,7 +19,7 @@ use std::future::Future;
 use axum::http::request::Parts;
 
 use crate::credentials::RequestCredentials;
-use crate::grants::same_name;
+use crate::grants::{KeyedName, same_name};
 use crate::rule::{Check, Kind, MET, Message, MessagePiece, Node, Rule};
 use crate::{Context, Denial, Error, Grants, Verdict};
 
@@ -191,32 +191,35 @@ fn check(check: &Check, facts: &Facts<'_>) -> Result<bool, Need> {
     })
 }
 
-/// Whether a leaf of the tree is met, for [`met`]: a [`check`] of the tree's form. Combinators
-/// are [`met`]'s; here they are unmet, which it never asks.
+/// Whether a leaf of the tree is met, for [`met`]: the [`check`]s of the steps the program
+/// lays out for it, so that a leaf means the same in both. Combinators are [`met`]'s; here
+/// they are unmet, which it never asks.
 fn leaf(kind: &Kind, facts: &Facts<'_>) -> Result<bool, Need> {
-    Ok(match *kind {
-        Kind::NotAnonymous => facts.user()?.is_some(),
-        Kind::IsAnonymous => facts.user()?.is_none(),
-        Kind::IsUser(name) => facts.user()?.is_some_and(|user| same_name(user, name)),
-        Kind::InGroup(group) => facts.grants()?.in_group(group),
-        Kind::HasPermission(permission) => facts.grants()?.has_permission(permission),
-        Kind::InAnyGroup(groups) => {
-            let grants = facts.grants()?;
-            groups.iter().any(|group| grants.in_group(group))
+    let any = |names: &'static [&'static str], name: fn(KeyedName<'static>) -> Check| {
+        for each in names {
+            if check(&name(KeyedName::new(each)), facts)? {
+                return Ok(true);
+            }
         }
-        Kind::HasAnyPermission(permissions) => {
-            let grants = facts.grants()?;
-            permissions
-                .iter()
-                .any(|permission| grants.has_permission(permission))
+        Ok(false)
+    };
+    match *kind {
+        Kind::NotAnonymous => check(&Check::NotAnonymous, facts),
+        Kind::IsAnonymous => check(&Check::IsAnonymous, facts),
+        Kind::IsUser(name) => check(&Check::IsUser(name), facts),
+        Kind::InGroup(group) => check(&Check::InGroup(KeyedName::new(group)), facts),
+        Kind::HasPermission(permission) => {
+            check(&Check::HasPermission(KeyedName::new(permission)), facts)
         }
-        Kind::Custom(index) => facts.custom(index)?.is_met(),
+        Kind::InAnyGroup(groups) => any(groups, Check::InGroup),
+        Kind::HasAnyPermission(permissions) => any(permissions, Check::HasPermission),
+        Kind::Custom(index) => check(&Check::Custom(index), facts),
         Kind::All(_)
         | Kind::InAllGroups(_)
         | Kind::HasAllPermissions(_)
         | Kind::Any(_)
-        | Kind::Not(_) => false,
-    })
+        | Kind::Not(_) => Ok(false),
+    }
 }
 
 /// Whether `node`, a part of a rule that [`decide`] decided on the same facts, is met: what
