@@ -3,8 +3,9 @@
 //! Beside the handler goes a unit struct, with the handler's visibility, whose `Site` impl
 //! holds the handler's site (handler, attribute, the static rule) as a constant, recorded in
 //! the audit registry. For a rule of built-ins the argument is the runtime's `Guard` of that
-//! struct, whose one `FromRequestParts` impl and future the runtime writes: the expansion has
-//! no impl of axum's traits and no state machine. For a rule with custom predicates the struct
+//! struct, whose one `FromRequestParts` impl and future the runtime writes (`LastGuard`, which
+//! takes the request whole, when nothing follows it): the expansion has no impl of axum's
+//! traits and no state machine. For a rule with custom predicates the struct
 //! is the argument, and its `FromRequestParts` impl hands the user's calls to the runtime.
 //!
 //! The argument goes first, after the guards that earlier expansions inserted, so that checks
@@ -16,7 +17,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::{FnArg, ItemFn, Pat};
 
 use crate::lower;
-use crate::names::{END_ARG, GUARD_ARG, GUARD_TYPE, private, registry_submit};
+use crate::names::{END_ARG, GUARD_ARG, GUARD_TYPE, LAST_GUARD, private, registry_submit};
 
 /// Where a guard finds its rule.
 pub(crate) enum RuleSource {
@@ -51,6 +52,7 @@ pub(crate) fn guard_of(
     rule: &GuardRule,
 ) -> TokenStream {
     let private = private();
+    let last_guard = format_ident!("{}", LAST_GUARD);
     let existing = function
         .sig
         .inputs
@@ -70,22 +72,29 @@ pub(crate) fn guard_of(
         None => format_ident!("{}{}_{}", GUARD_TYPE, name, existing, span = name.span()),
     };
     let arg = format_ident!("{}{}", GUARD_ARG, existing);
+    // Nothing after the guards: this one is the handler's last argument, which axum extracts
+    // through `FromRequest` and, for a parts extractor there, an async state machine of its own
+    // for each guard type. A rule of built-ins then takes the runtime's `LastGuard`, which takes
+    // the request whole; the guard an earlier expansion made last moves up to a plain `Guard`.
+    let last = existing == function.sig.inputs.len();
+    if last && existing > 0 {
+        demote_last_guard(&mut function.sig.inputs[existing - 1]);
+    }
     // A rule of built-ins: the runtime's guard, generic over the site, is the argument. A rule
     // with custom predicates: the site, whose extractor evaluates the user's calls, which only
     // this crate can name.
-    let ty: syn::Type = match &rule.customs {
-        None => syn::parse_quote!(#private::Guard<#site>),
-        Some(_) => syn::parse_quote!(#site),
+    let ty: syn::Type = match (&rule.customs, last) {
+        (None, false) => syn::parse_quote!(#private::Guard<#site>),
+        (None, true) => syn::parse_quote!(#private::#last_guard<#site>),
+        (Some(_), _) => syn::parse_quote!(#site),
     };
     function
         .sig
         .inputs
         .insert(existing, syn::parse_quote!(#arg: #ty));
-    // A guard is never the last argument: axum extracts the last one through `FromRequest`,
-    // whose wrapper of a parts extractor is an async state machine of its own for each guard
-    // type. A handler that takes nothing but guards ends with the runtime's `End` instead,
-    // one type for every handler, which earlier guards' expansions left in place.
-    if function.sig.inputs.iter().all(is_guard) {
+    // A last guard with custom predicates is a parts extractor: it is followed by the
+    // runtime's `End`, one type for every handler, which later guards' expansions leave in place.
+    if last && rule.customs.is_some() {
         let end = format_ident!("{}", END_ARG);
         function
             .sig
@@ -196,6 +205,20 @@ pub(crate) fn guard_of(
         }
 
         #extractor
+    }
+}
+
+/// Turns the runtime's `LastGuard<Site>` of `input`, a guard that is no longer the last
+/// argument, into its `Guard<Site>`; any other argument stays as it is.
+fn demote_last_guard(input: &mut FnArg) {
+    let FnArg::Typed(typed) = input else { return };
+    let syn::Type::Path(path) = &mut *typed.ty else {
+        return;
+    };
+    if let Some(segment) = path.path.segments.last_mut()
+        && segment.ident == LAST_GUARD
+    {
+        segment.ident = syn::Ident::new("Guard", segment.ident.span());
     }
 }
 

@@ -38,7 +38,11 @@ pub(crate) const MODULE_CUSTOMS: &str = "__authz_module_customs_";
 /// could not go).
 pub(crate) const REQUIRE_SEEN: &str = "__authz_in_allow_only";
 
-/// The argument after the guards of a handler that takes nothing else.
+/// The runtime's guard of a rule of built-ins that is the handler's last argument.
+pub(crate) const LAST_GUARD: &str = "LastGuard";
+
+/// The argument after the guards of a handler that takes nothing else, when its last guard
+/// calls custom predicates.
 pub(crate) const END_ARG: &str = "__authz_end";
 
 /// The argument that `#[public]` inserts into an open handler.

@@ -11,7 +11,7 @@ pub use inventory;
 
 pub use crate::compiled::{Compiled, Stateless};
 pub use crate::evaluator::{Customs, NoCustoms};
-pub use crate::guard::{End, Guard, GuardFuture, GuardSite, Site, guard_with};
+pub use crate::guard::{End, Guard, GuardFuture, GuardSite, LastGuard, Site, guard_with};
 pub use crate::routing::{GuardArgument, Open};
 pub use crate::rule::{Kind, Message, MessagePiece, Node, Rule, Step};
 pub use crate::{Context, Error, Predicate, Verdict};

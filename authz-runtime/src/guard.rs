@@ -115,18 +115,37 @@ impl<M: Site, S: Send + Sync> FromRequestParts<S> for Guard<M> {
     type Rejection = Response;
 
     #[allow(refining_impl_trait)]
-    fn from_request_parts<'a>(parts: &'a mut Parts, _: &S) -> GuardFuture<'a, M> {
+    fn from_request_parts<'a>(parts: &'a mut Parts, _: &S) -> GuardFuture<'a, Self> {
         GuardFuture {
             state: State::start(parts, M::SITE),
-            site: PhantomData,
+            guard: PhantomData,
         }
     }
 }
 
-/// The last argument of a handler that takes nothing but its guards, which the macros add: a
-/// guard is never the last argument, which axum extracts through `FromRequest`, wrapping a
-/// parts extractor in an async state machine of its own for each guard type. `End` takes the
-/// request whole and extracts nothing, and is one type for every handler.
+/// [`Guard`] as the last argument of a handler that takes nothing but its guards: axum hands
+/// the last argument the request whole, through `FromRequest`, and wraps a parts extractor
+/// there in an async state machine of its own for each guard type. This guard takes the
+/// request itself instead, so that such a handler has one extractor per guard and no more.
+#[doc(hidden)]
+pub struct LastGuard<S>(PhantomData<fn() -> S>);
+
+impl<M: Site, S: Send + Sync> FromRequest<S> for LastGuard<M> {
+    type Rejection = Response;
+
+    #[allow(refining_impl_trait)]
+    fn from_request(request: Request, _: &S) -> GuardFuture<'static, Self> {
+        GuardFuture {
+            state: State::start_whole(request, M::SITE),
+            guard: PhantomData,
+        }
+    }
+}
+
+/// The last argument of a handler whose last guard calls custom predicates and takes nothing
+/// else, which the macros add: such a guard is a parts extractor, which axum would wrap as
+/// [`LastGuard`] explains. `End` takes the request whole and extracts nothing, and is one type
+/// for every handler.
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct End;
@@ -140,15 +159,29 @@ impl<S: Send + Sync> FromRequest<S> for End {
     }
 }
 
+/// What a guard's future yields when the rule lets the request through.
+#[doc(hidden)]
+pub trait Passed {
+    const PASSED: Self;
+}
+
+impl<M> Passed for Guard<M> {
+    const PASSED: Self = Guard(PhantomData);
+}
+
+impl<M> Passed for LastGuard<M> {
+    const PASSED: Self = LastGuard(PhantomData);
+}
+
 /// The future of a guard of built-ins: named once here, so that no guard has an async state
 /// machine of its own. The decision is the runtime's, compiled once; what is generic over the
-/// site (its `poll` and its drop) is a few lines, as debug builds generate a function of each
+/// guard (its `poll` and its drop) is a few lines, as debug builds generate a function of each
 /// per guarded handler.
 #[doc(hidden)]
 #[must_use = "futures do nothing unless polled"]
-pub struct GuardFuture<'a, M> {
+pub struct GuardFuture<'a, G> {
     state: State<'a>,
-    site: PhantomData<fn() -> M>,
+    guard: PhantomData<fn() -> G>,
 }
 
 enum State<'a> {
@@ -179,12 +212,26 @@ impl<'a> State<'a> {
     }
 }
 
-impl<M> Future for GuardFuture<'_, M> {
-    type Output = Result<Guard<M>, Response>;
+impl State<'static> {
+    /// [`State::start`] for the last guard, which owns the request: the handler takes nothing
+    /// after it, so the body goes unread, and the parts go with the evaluation when it waits.
+    fn start_whole(request: Request, site: &'static GuardSite) -> Self {
+        let (mut parts, _body) = request.into_parts();
+        match decide_now(&parts, site) {
+            Some(decided) => State::Decided(Some(decided)),
+            None => State::Waiting(Box::pin(async move {
+                check_rule(&mut parts, &(), site, NoCustoms).await
+            })),
+        }
+    }
+}
+
+impl<G: Passed> Future for GuardFuture<'_, G> {
+    type Output = Result<G, Response>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         match self.get_mut().state.poll(cx) {
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(Guard(PhantomData))),
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(G::PASSED)),
             Poll::Ready(Err(refused)) => Poll::Ready(Err(refused)),
             Poll::Pending => Poll::Pending,
         }

@@ -63,7 +63,7 @@ use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::routing::{self, MethodRouter};
 
-use crate::guard::Guard;
+use crate::guard::{Guard, LastGuard};
 use crate::{Predicate, RequireLayer};
 
 /// The first argument of a guarded or public handler: what the macros insert.
@@ -71,6 +71,8 @@ use crate::{Predicate, RequireLayer};
 pub trait GuardArgument {}
 
 impl<M> GuardArgument for Guard<M> {}
+
+impl<M> GuardArgument for LastGuard<M> {}
 
 impl GuardArgument for Open {}
 

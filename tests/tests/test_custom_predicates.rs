@@ -65,6 +65,22 @@ mod auth {
         }
     }
 
+    /// The request carries an `x-ticket` header: a check of the request alone.
+    pub(crate) struct HasTicket;
+
+    pub(crate) fn has_ticket() -> HasTicket {
+        HasTicket
+    }
+
+    impl Predicate for HasTicket {
+        async fn evaluate(&self, ctx: &mut Context<'_>) -> Result<Verdict, Error> {
+            Ok(Verdict::met_if(
+                ctx.parts().headers.contains_key("x-ticket"),
+                "The request must carry a ticket",
+            ))
+        }
+    }
+
     impl Predicate for OwnsPost {
         async fn evaluate(&self, ctx: &mut Context<'_>) -> Result<Verdict, Error> {
             let Ok(Path(id)) = ctx.extract::<Path<i64>>().await else {
@@ -85,7 +101,7 @@ mod auth {
     }
 }
 
-use auth::{Posts, is_month, owns_post};
+use auth::{Posts, has_ticket, is_month, owns_post};
 
 #[require(all(any(is_month(4), auth::is_month(10)), has_permission("release")))]
 async fn release() -> &'static str {
@@ -117,6 +133,20 @@ async fn broken() -> &'static str {
     "unreachable"
 }
 
+// Guards of both kinds on handlers that take nothing else: whichever comes last, each runs in
+// its turn, top to bottom.
+#[require(in_group("admins"))]
+#[require(has_ticket())]
+async fn built_in_then_custom() -> &'static str {
+    "both"
+}
+
+#[require(has_ticket())]
+#[require(in_group("admins"))]
+async fn custom_then_built_in() -> &'static str {
+    "both"
+}
+
 fn app() -> Router {
     let store = MemoryStore::builder()
         .group("release-managers", ["mark"])
@@ -133,6 +163,8 @@ fn app() -> Router {
         .route("/broken", get(broken))
         .route("/managers-first", get(managers_first))
         .route("/admins-first", get(admins_first))
+        .route("/built-in-then-custom", get(built_in_then_custom))
+        .route("/custom-then-built-in", get(custom_then_built_in))
         .layer(Extension(posts))
         .layer(AuthzLayer::new(TestAuthenticator::default(), store))
 }
@@ -168,6 +200,53 @@ async fn seasonal_release_only_in_april_and_october() {
     );
     let anonymous = get_("/release").send(&app).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn guards_of_both_kinds_run_top_to_bottom_whichever_is_last() {
+    let app = app();
+    const GROUP: &str = "The current user must belong to the group \"admins\"";
+    const TICKET: &str = "The request must carry a ticket";
+    for (path, first) in [
+        ("/built-in-then-custom", GROUP),
+        ("/custom-then-built-in", TICKET),
+    ] {
+        let both = get_(path)
+            .user("rms")
+            .header("x-ticket", "1")
+            .send(&app)
+            .await;
+        assert_eq!(
+            (both.status, both.body.as_str()),
+            (StatusCode::OK, "both"),
+            "{path}"
+        );
+        let neither = get_(path).user("linus").send(&app).await;
+        assert_eq!(
+            (neither.status, neither.body.as_str()),
+            (StatusCode::FORBIDDEN, first),
+            "{path}: the first guard decides"
+        );
+        // Either guard alone is not enough.
+        let admin = get_(path).user("rms").send(&app).await;
+        assert_eq!(
+            (admin.status, admin.body.as_str()),
+            (StatusCode::FORBIDDEN, TICKET),
+            "{path}"
+        );
+        let ticket = get_(path)
+            .user("linus")
+            .header("x-ticket", "1")
+            .send(&app)
+            .await;
+        assert_eq!(
+            (ticket.status, ticket.body.as_str()),
+            (StatusCode::FORBIDDEN, GROUP),
+            "{path}"
+        );
+        let anonymous = get_(path).header("x-ticket", "1").send(&app).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{path}");
+    }
 }
 
 #[tokio::test]
