@@ -472,7 +472,7 @@ mod tests {
     #[test]
     fn lets_through_only_macro_definitions() {
         assert!(is_definition(&syn::parse_quote!(macro_rules)));
-        let registry: syn::Path = syn::parse2(crate::names::registry_submit()).unwrap();
+        let registry: syn::Path = syn::parse2(crate::names::register_site()).unwrap();
         assert!(!is_definition(&registry));
         assert!(!is_definition(&syn::parse_quote!(
             authz_runtime::__private::inventory::submit

@@ -17,7 +17,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::{FnArg, ItemFn, Pat};
 
 use crate::lower;
-use crate::names::{END_ARG, GUARD_ARG, GUARD_TYPE, LAST_GUARD, private, registry_submit};
+use crate::names::{END_ARG, GUARD_ARG, GUARD_TYPE, LAST_GUARD, private, register_site};
 
 /// Where a guard finds its rule.
 pub(crate) enum RuleSource {
@@ -175,7 +175,7 @@ pub(crate) fn guard_of(
             }
         }
     });
-    let submit = registry_submit();
+    let register = register_site();
     // Hidden from the docs only when it could show in them.
     let hidden = match vis {
         syn::Visibility::Inherited => None,
@@ -191,7 +191,7 @@ pub(crate) fn guard_of(
                 #scope
                 // The audit registry: every guard, listed by `authz_runtime::guarded_handlers()`.
                 // An item of this block, so that the scope's short names serve it too.
-                #submit! { *#site::SITE }
+                #register!(#site);
                 S::__new(
                     ::core::concat!(::core::module_path!(), "::", #handler),
                     #attribute,

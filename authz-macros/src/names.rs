@@ -13,10 +13,11 @@ pub(crate) fn private() -> TokenStream {
     quote!(::authz_runtime::#module)
 }
 
-/// The audit registry's `submit!`, which each guard's site calls inside its own constant.
-pub(crate) fn registry_submit() -> TokenStream {
+/// The audit registry's `register_site!`, which each guard's site calls inside its own
+/// constant.
+pub(crate) fn register_site() -> TokenStream {
     let private = private();
-    quote!(#private::inventory::submit)
+    quote!(#private::register_site)
 }
 
 /// Prefix of the argument names of inserted guards, how later expansions find them.

@@ -7,11 +7,15 @@
 pub use axum::extract::{FromRef, FromRequestParts};
 pub use axum::http::request::Parts;
 pub use axum::response::Response;
+#[cfg(not(authz_linked_registry))]
 pub use inventory;
 
+pub use crate::__authz_register_site as register_site;
 pub use crate::compiled::{Compiled, Stateless};
 pub use crate::evaluator::{Customs, NoCustoms};
 pub use crate::guard::{End, Guard, GuardFuture, GuardSite, LastGuard, Site, guard_with};
+#[cfg(authz_linked_registry)]
+pub use crate::registry::GUARD_SITES;
 pub use crate::routing::{GuardArgument, Open};
 pub use crate::rule::{Kind, Message, MessagePiece, Node, Rule, Step};
 pub use crate::{Context, Error, Predicate, Verdict};

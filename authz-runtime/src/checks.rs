@@ -4,13 +4,12 @@
 use std::fmt;
 
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::credentials::RequestCredentials;
 use crate::guard::{self, Origin};
-use crate::{Context, Predicate, denial};
+use crate::{Context, Predicate, Refused, denial};
 
 /// The request's authorization, for checks inside a handler: [`is_met`](Self::is_met) asks
 /// whether a predicate holds, [`require`](Self::require) refuses the request exactly as a guard
@@ -61,7 +60,7 @@ impl Authz {
             .await;
         match verdict {
             Ok(verdict) => Ok(verdict.is_met()),
-            Err(error) => Err(Refused(denial::unavailable(
+            Err(error) => Err(Refused::new(denial::unavailable(
                 &self.parts,
                 &error,
                 "Authz::is_met",
@@ -76,14 +75,14 @@ impl Authz {
         let path = self.parts.uri.path().to_owned();
         guard::check(&mut self.parts, &(), predicate, Origin::layer(&path, &rule))
             .await
-            .map_err(Refused)
+            .map_err(Refused::new)
     }
 
     /// The signed-in user's name, `None` for an anonymous visitor.
     pub async fn user(&self) -> Result<Option<&str>, Refused> {
         match self.credentials.user(&self.parts).await {
             Ok(user) => Ok(user),
-            Err(error) => Err(Refused(denial::unavailable(
+            Err(error) => Err(Refused::new(denial::unavailable(
                 &self.parts,
                 &error,
                 "Authz::user",
@@ -113,34 +112,5 @@ impl<S: Send + Sync> FromRequestParts<S> for Authz {
             }),
             Err(error) => Err(denial::unavailable(parts, &error, "Authz extractor")),
         }
-    }
-}
-
-/// A request that a check inside a handler refused: the response to send, as a guard would
-/// have sent it. Return it from the handler, with `?` or [`IntoResponse`].
-pub struct Refused(Response);
-
-impl Refused {
-    /// The response's status: 401, 403, a redirect to the login page, or 503.
-    pub fn status(&self) -> StatusCode {
-        self.0.status()
-    }
-}
-
-impl fmt::Debug for Refused {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Refused").field(&self.0.status()).finish()
-    }
-}
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        self.0
-    }
-}
-
-impl From<Refused> for Response {
-    fn from(refused: Refused) -> Self {
-        refused.0
     }
 }

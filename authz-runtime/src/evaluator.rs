@@ -18,7 +18,7 @@ use std::future::Future;
 
 use axum::http::request::Parts;
 
-use crate::credentials::RequestCredentials;
+use crate::credentials::{Cells, Credentials, RequestCredentials, Shareable};
 use crate::grants::{KeyedName, same_name};
 use crate::rule::{Check, Kind, MET, Message, MessagePiece, Node, Rule};
 use crate::{Context, Denial, Error, Grants, Verdict};
@@ -83,17 +83,17 @@ pub(crate) enum Need {
 
 /// What a walk of the tree reads: the request, its credentials, and the custom predicates'
 /// verdicts so far.
-pub(crate) struct Facts<'a> {
+pub(crate) struct Facts<'a, C: Cells = Shareable> {
     parts: &'a Parts,
-    credentials: &'a RequestCredentials,
+    credentials: &'a Credentials<C>,
     customs: &'a [Option<Verdict>],
     failure: Cell<Option<Error>>,
 }
 
-impl<'a> Facts<'a> {
+impl<'a, C: Cells> Facts<'a, C> {
     pub(crate) fn new(
         parts: &'a Parts,
-        credentials: &'a RequestCredentials,
+        credentials: &'a Credentials<C>,
         customs: &'a [Option<Verdict>],
     ) -> Self {
         Self {
@@ -169,7 +169,7 @@ impl<'a> Facts<'a> {
 /// the answer, so that the tree's short-circuits cost nothing here and deciding is one loop.
 /// The leaves are checked in the order the tree's walk checks them, which repoze.what's
 /// semantics (and the lazy loading of the credentials) depend on.
-pub(crate) fn decide(rule: &Rule, facts: &Facts<'_>) -> Result<bool, Need> {
+pub(crate) fn decide<C: Cells>(rule: &Rule, facts: &Facts<'_, C>) -> Result<bool, Need> {
     let (mut at, steps) = rule.program();
     // The ends, `MET` and `UNMET`, are past every step.
     while let Some(step) = steps.get(usize::from(at)) {
@@ -180,7 +180,7 @@ pub(crate) fn decide(rule: &Rule, facts: &Facts<'_>) -> Result<bool, Need> {
 
 /// Whether a step's check is met.
 #[inline(always)]
-fn check(check: &Check, facts: &Facts<'_>) -> Result<bool, Need> {
+fn check<C: Cells>(check: &Check, facts: &Facts<'_, C>) -> Result<bool, Need> {
     Ok(match *check {
         Check::NotAnonymous => facts.user()?.is_some(),
         Check::IsAnonymous => facts.user()?.is_none(),
@@ -194,7 +194,7 @@ fn check(check: &Check, facts: &Facts<'_>) -> Result<bool, Need> {
 /// Whether a leaf of the tree is met, for [`met`]: the [`check`]s of the steps the program
 /// lays out for it, so that a leaf means the same in both. Combinators are [`met`]'s; here
 /// they are unmet, which it never asks.
-fn leaf(kind: &Kind, facts: &Facts<'_>) -> Result<bool, Need> {
+fn leaf<C: Cells>(kind: &Kind, facts: &Facts<'_, C>) -> Result<bool, Need> {
     let any = |names: &'static [&'static str], name: fn(KeyedName<'static>) -> Check| {
         for each in names {
             if check(&name(KeyedName::new(each)), facts)? {
@@ -225,7 +225,7 @@ fn leaf(kind: &Kind, facts: &Facts<'_>) -> Result<bool, Need> {
 /// Whether `node`, a part of a rule that [`decide`] decided on the same facts, is met: what
 /// [`explain`] asks of the parts of an unmet rule. It visits the nodes in the program's order
 /// and stops where it stops, so every leaf it checks was checked already.
-fn met(node: &Node, facts: &Facts<'_>) -> Result<bool, Need> {
+fn met<C: Cells>(node: &Node, facts: &Facts<'_, C>) -> Result<bool, Need> {
     Ok(match *node.kind() {
         Kind::All(children) | Kind::InAllGroups(children) | Kind::HasAllPermissions(children) => {
             for child in children {
@@ -251,7 +251,7 @@ fn met(node: &Node, facts: &Facts<'_>) -> Result<bool, Need> {
 /// The denial of `node`, which [`decide`] (or [`met`]) found unmet on the same facts: its message, and the
 /// predicate that decided. Nothing is asked again: every node it visits was decided already.
 #[cold]
-pub(crate) fn explain(node: &'static Node, facts: &Facts<'_>) -> Denial {
+pub(crate) fn explain<C: Cells>(node: &'static Node, facts: &Facts<'_, C>) -> Denial {
     let denial = match node.kind() {
         Kind::All(children) | Kind::InAllGroups(children) | Kind::HasAllPermissions(children) => {
             let unmet = children
@@ -282,7 +282,11 @@ pub(crate) fn explain(node: &'static Node, facts: &Facts<'_>) -> Denial {
 
 /// An unmet `any`'s message: its pieces, with the messages of its children, all unmet, joined
 /// with `", "` for `{failed_predicates}`.
-fn any_message(message: &Message, children: &'static [Node], facts: &Facts<'_>) -> String {
+fn any_message<C: Cells>(
+    message: &Message,
+    children: &'static [Node],
+    facts: &Facts<'_, C>,
+) -> String {
     let Message::Any(pieces) = message else {
         return String::new();
     };

@@ -17,11 +17,11 @@ use axum::http::request::Parts;
 use axum::response::Response;
 
 use crate::compiled::Compiled;
-use crate::credentials::RequestCredentials;
+use crate::credentials::{Cells, Credentials, RequestCredentials};
 use crate::evaluator::{self, Customs, Facts, Need, NoCustoms};
 use crate::future::BoxFuture;
 use crate::rule::Rule;
-use crate::{Context, Predicate, Verdict, denial};
+use crate::{Context, Predicate, Refused, Verdict, denial};
 
 /// A guard of the program: the handler, which attribute put it there, and its rule. Listed by
 /// [`guarded_handlers`](crate::guarded_handlers).
@@ -112,7 +112,7 @@ pub trait Site: 'static {
 pub struct Guard<S>(PhantomData<fn() -> S>);
 
 impl<M: Site, S: Send + Sync> FromRequestParts<S> for Guard<M> {
-    type Rejection = Response;
+    type Rejection = Refused;
 
     #[allow(refining_impl_trait)]
     fn from_request_parts<'a>(parts: &'a mut Parts, _: &S) -> GuardFuture<'a, Self> {
@@ -131,7 +131,7 @@ impl<M: Site, S: Send + Sync> FromRequestParts<S> for Guard<M> {
 pub struct LastGuard<S>(PhantomData<fn() -> S>);
 
 impl<M: Site, S: Send + Sync> FromRequest<S> for LastGuard<M> {
-    type Rejection = Response;
+    type Rejection = Refused;
 
     #[allow(refining_impl_trait)]
     fn from_request(request: Request, _: &S) -> GuardFuture<'static, Self> {
@@ -186,21 +186,29 @@ pub struct GuardFuture<'a, G> {
 
 enum State<'a> {
     /// Decided when the guard was created.
-    Decided(Option<Result<(), Response>>),
+    Decided(Option<Result<(), Refused>>),
     /// Waiting for the authenticator or the store.
-    Waiting(BoxFuture<'a, Result<(), Response>>),
+    Waiting(BoxFuture<'a, Result<(), Refused>>),
 }
 
 impl<'a> State<'a> {
     /// Decides `site`'s rule at once if it can, else starts waiting.
     fn start(parts: &'a mut Parts, site: &'static GuardSite) -> Self {
-        match decide_now(parts, site) {
-            Some(decided) => State::Decided(Some(decided)),
-            None => State::Waiting(Box::pin(check_rule(parts, &(), site, NoCustoms))),
+        let decided = match RequestCredentials::of(parts) {
+            Ok(credentials) => decide_now(parts, credentials, site),
+            Err(error) => Some(Err(denial::unavailable(parts, &error, site.handler))),
+        };
+        match decided {
+            Some(decided) => State::Decided(Some(decided.map_err(Refused::new))),
+            None => State::Waiting(Box::pin(async move {
+                check_rule(parts, &(), site, NoCustoms)
+                    .await
+                    .map_err(Refused::new)
+            })),
         }
     }
 
-    fn poll(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Response>> {
+    fn poll(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Refused>> {
         match self {
             State::Decided(decided) => Poll::Ready(
                 decided
@@ -217,17 +225,36 @@ impl State<'static> {
     /// after it, so the body goes unread, and the parts go with the evaluation when it waits.
     fn start_whole(request: Request, site: &'static GuardSite) -> Self {
         let (mut parts, _body) = request.into_parts();
-        match decide_now(&parts, site) {
-            Some(decided) => State::Decided(Some(decided)),
-            None => State::Waiting(Box::pin(async move {
-                check_rule(&mut parts, &(), site, NoCustoms).await
-            })),
+        // Nothing after the last guard reads the request's credentials: it decides on a copy
+        // of its own, which it fills without a synchronised write and drops when done.
+        let own = match RequestCredentials::of(&parts) {
+            Ok(credentials) => credentials.alone(),
+            Err(error) => {
+                return State::Decided(Some(Err(Refused::new(denial::unavailable(
+                    &parts,
+                    &error,
+                    site.handler,
+                )))));
+            }
+        };
+        if let Some(decided) = decide_now(&parts, &own, site) {
+            return State::Decided(Some(decided.map_err(Refused::new)));
         }
+        // It must wait after all: what it learned so far is the request's, not to be asked
+        // again.
+        if let Ok(credentials) = RequestCredentials::of(&parts) {
+            credentials.adopt(own);
+        }
+        State::Waiting(Box::pin(async move {
+            check_rule(&mut parts, &(), site, NoCustoms)
+                .await
+                .map_err(Refused::new)
+        }))
     }
 }
 
 impl<G: Passed> Future for GuardFuture<'_, G> {
-    type Output = Result<G, Response>;
+    type Output = Result<G, Refused>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         match self.get_mut().state.poll(cx) {
@@ -271,12 +298,12 @@ async fn check_rule<C: Customs<S>, S: Sync>(
     .await
 }
 
-/// `site`'s rule decided without waiting, or `None` when that would wait.
-fn decide_now(parts: &Parts, site: &'static GuardSite) -> Option<Result<(), Response>> {
-    let credentials = match RequestCredentials::of(parts) {
-        Ok(credentials) => credentials,
-        Err(error) => return Some(Err(denial::unavailable(parts, &error, site.handler))),
-    };
+/// `site`'s rule decided on `credentials` without waiting, or `None` when that would wait.
+fn decide_now<C: Cells>(
+    parts: &Parts,
+    credentials: &Credentials<C>,
+    site: &'static GuardSite,
+) -> Option<Result<(), Response>> {
     let facts = Facts::new(parts, credentials, &[]);
     match evaluator::decide(site.rule, &facts) {
         Ok(true) => Some(Ok(())),
