@@ -12,12 +12,18 @@
 //! run outermost module first, then each `#[require]` top to bottom, before any other
 //! extractor.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::{FnArg, ItemFn, Pat};
+use syn::punctuated::Punctuated;
+use syn::{
+    AngleBracketedGenericArguments, FnArg, GenericArgument, ItemFn, Pat, Path, PathArguments,
+    PathSegment, Type, TypePath,
+};
 
 use crate::lower;
-use crate::names::{END_ARG, GUARD_ARG, GUARD_TYPE, LAST_GUARD, private, register_site};
+use crate::names::{
+    END_ARG, GUARD_ARG, GUARD_TYPE, LAST_GUARD, RUNTIME, private, private_module, register_site,
+};
 
 /// Where a guard finds its rule.
 pub(crate) enum RuleSource {
@@ -52,7 +58,6 @@ pub(crate) fn guard_of(
     rule: &GuardRule,
 ) -> TokenStream {
     let private = private();
-    let last_guard = format_ident!("{}", LAST_GUARD);
     let existing = function
         .sig
         .inputs
@@ -83,15 +88,12 @@ pub(crate) fn guard_of(
     // A rule of built-ins: the runtime's guard, generic over the site, is the argument. A rule
     // with custom predicates: the site, whose extractor evaluates the user's calls, which only
     // this crate can name.
-    let ty: syn::Type = match (&rule.customs, last) {
-        (None, false) => syn::parse_quote!(#private::Guard<#site>),
-        (None, true) => syn::parse_quote!(#private::#last_guard<#site>),
-        (Some(_), _) => syn::parse_quote!(#site),
+    let ty = match (&rule.customs, last) {
+        (None, false) => runtime_type("Guard", Some(&site)),
+        (None, true) => runtime_type(LAST_GUARD, Some(&site)),
+        (Some(_), _) => plain_type(site.clone()),
     };
-    function
-        .sig
-        .inputs
-        .insert(existing, syn::parse_quote!(#arg: #ty));
+    function.sig.inputs.insert(existing, typed_arg(arg, ty));
     // A last guard with custom predicates is a parts extractor: it is followed by the
     // runtime's `End`, one type for every handler, which later guards' expansions leave in place.
     if last && rule.customs.is_some() {
@@ -99,7 +101,7 @@ pub(crate) fn guard_of(
         function
             .sig
             .inputs
-            .push(syn::parse_quote!(#end: #private::End));
+            .push(typed_arg(end, runtime_type("End", None)));
     }
     let vis = &function.vis;
     let handler = match owner {
@@ -206,6 +208,62 @@ pub(crate) fn guard_of(
 
         #extractor
     }
+}
+
+// The arguments are built as syntax trees rather than parsed from tokens: the macro runs once
+// per guarded handler in every build, and parsing what it had just written was nearly a fifth of
+// its work.
+
+/// `name: ty`, an argument of the handler.
+fn typed_arg(name: Ident, ty: Type) -> FnArg {
+    FnArg::Typed(syn::PatType {
+        attrs: Vec::new(),
+        pat: Box::new(Pat::Ident(syn::PatIdent {
+            attrs: Vec::new(),
+            by_ref: None,
+            mutability: None,
+            ident: name,
+            subpat: None,
+        })),
+        colon_token: Default::default(),
+        ty: Box::new(ty),
+    })
+}
+
+/// The type named by one identifier: a guard's site.
+fn plain_type(name: Ident) -> Type {
+    Type::Path(TypePath {
+        attrs: Vec::new(),
+        qself: None,
+        path: name.into(),
+    })
+}
+
+/// `::authz_runtime::__private_…::item`, of `site` when given: the runtime's `Guard<Site>`,
+/// `LastGuard<Site>` or `End`, as [`private`] names them.
+fn runtime_type(item: &str, site: Option<&Ident>) -> Type {
+    let mut last = PathSegment::from(Ident::new(item, Span::call_site()));
+    if let Some(site) = site {
+        last.arguments = PathArguments::AngleBracketed(AngleBracketedGenericArguments {
+            colon2_token: None,
+            lt_token: Default::default(),
+            args: Punctuated::from_iter([GenericArgument::Type(plain_type(site.clone()))]),
+            gt_token: Default::default(),
+        });
+    }
+    let segments = [
+        PathSegment::from(Ident::new(RUNTIME, Span::call_site())),
+        PathSegment::from(private_module()),
+        last,
+    ];
+    Type::Path(TypePath {
+        attrs: Vec::new(),
+        qself: None,
+        path: Path {
+            leading_colon: Some(Default::default()),
+            segments: Punctuated::from_iter(segments),
+        },
+    })
 }
 
 /// Turns the runtime's `LastGuard<Site>` of `input`, a guard that is no longer the last

@@ -8,9 +8,18 @@ use quote::quote;
 /// carries this crate's version, which the runtime of the same version stamps on its alias:
 /// a mismatched pair fails to compile.
 pub(crate) fn private() -> TokenStream {
+    let runtime = syn::Ident::new(RUNTIME, Span::call_site());
+    let module = private_module();
+    quote!(::#runtime::#module)
+}
+
+/// The crate users depend on, whose hidden module [`private`] names.
+pub(crate) const RUNTIME: &str = "authz_runtime";
+
+/// The name of the runtime's hidden module alone, `__private_<version>`.
+pub(crate) fn private_module() -> syn::Ident {
     let version = env!("CARGO_PKG_VERSION").replace(['.', '-', '+'], "_");
-    let module = syn::Ident::new(&format!("__private_{version}"), Span::call_site());
-    quote!(::authz_runtime::#module)
+    syn::Ident::new(&format!("__private_{version}"), Span::call_site())
 }
 
 /// The audit registry's `register_site!`, which each guard's site calls inside its own
