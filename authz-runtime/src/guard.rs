@@ -227,8 +227,8 @@ impl State<'static> {
         let (mut parts, _body) = request.into_parts();
         // Nothing after the last guard reads the request's credentials: it decides on a copy
         // of its own, which it fills without a synchronised write and drops when done.
-        let own = match RequestCredentials::of(&parts) {
-            Ok(credentials) => credentials.alone(),
+        let credentials = match RequestCredentials::of(&parts) {
+            Ok(credentials) => credentials,
             Err(error) => {
                 return State::Decided(Some(Err(Refused::new(denial::unavailable(
                     &parts,
@@ -237,14 +237,13 @@ impl State<'static> {
                 )))));
             }
         };
+        let own = credentials.alone();
         if let Some(decided) = decide_now(&parts, &own, site) {
             return State::Decided(Some(decided.map_err(Refused::new)));
         }
         // It must wait after all: what it learned so far is the request's, not to be asked
         // again.
-        if let Ok(credentials) = RequestCredentials::of(&parts) {
-            credentials.adopt(own);
-        }
+        credentials.adopt(own);
         State::Waiting(Box::pin(async move {
             check_rule(&mut parts, &(), site, NoCustoms)
                 .await
